@@ -1,0 +1,2 @@
+import SwiftletRuntime
+print("hi")
