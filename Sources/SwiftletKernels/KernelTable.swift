@@ -1,0 +1,24 @@
+// The table of weight-format kernels, keyed by GGML type; a tensor picks its kernels once, at load time.
+import SwiftletCore
+
+public enum KernelTable {
+    /// Weight formats with kernels, in ggml id order.
+    public static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
+
+    /// The fastest kernels compiled in: AVX2 when SWIFTLET_AVX2 is defined, else the portable (reference) ones.
+    public static func kernels(for type: GGMLType) throws -> WeightKernels {
+        guard supported.contains(type) else { throw UnsupportedWeightFormat(type: type) }
+        #if SWIFTLET_AVX2
+        if let k = AVX2Kernels.kernels(for: type) { return k }
+        #endif
+        return try reference(for: type)
+    }
+
+    /// Scalar reference kernels (plain loops, no SIMD) for the same type: the test oracle.
+    public static func reference(for type: GGMLType) throws -> WeightKernels {
+        guard supported.contains(type), let k = ReferenceKernels.kernels(for: type) else {
+            throw UnsupportedWeightFormat(type: type)
+        }
+        return k
+    }
+}
