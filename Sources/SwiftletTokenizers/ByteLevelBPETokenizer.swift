@@ -1,0 +1,289 @@
+// GPT-2 style byte-level BPE (tokenizer.ggml.model "gpt2"): text is split into words by the
+// pre-tokenizer, every byte of a word becomes a printable stand-in character (GPT-2's bytes_to_unicode),
+// and adjacent symbols are merged lowest merge rank first, as llama.cpp's llm_tokenizer_bpe does.
+import SwiftletFormats
+
+/// Byte-level BPE over a GGUF vocabulary and merge list.
+public struct ByteLevelBPETokenizer: Tokenizer {
+    let vocab: Vocabulary
+    let preTokenizer: PreTokenizer
+    /// Vocabulary texts (ids below `vocab.count`) plus merge halves that are not tokens themselves.
+    let symbols: ByteStringTable
+    /// (left symbol << 32 | right symbol) -> (rank << 32 | merged symbol).
+    let merges: [UInt64: UInt64]
+    /// Symbol of each single byte.
+    let byteSymbol: [Int32]
+    /// GPT-2 stand-in code point -> byte, or -1 (code points below 0x144).
+    let standInToByte: [Int16]
+
+    public var vocabularySize: Int { vocab.count }
+    public var bos: Int32? { vocab.bos }
+    public var eos: Int32? { vocab.eos }
+    public var eot: Int32? { vocab.eot }
+    public var addBOS: Bool { vocab.addBOS }
+    public var endOfGeneration: Set<Int32> { vocab.endOfGeneration }
+    public var stripsLeadingSpace: Bool { false }
+
+    init(gguf: GGUFFile, preName: String) throws {
+        guard let pre = PreTokenizer.named(preName) else {
+            throw TokenizerError("\(gguf.path): unsupported pre-tokenizer tokenizer.ggml.pre = \"\(preName)\" "
+                + "(supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))")
+        }
+        let llama3Family = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                            "jina-v5-nano"]
+        try self.init(vocab: Vocabulary(gguf: gguf, kind: .bytePairEncoding, defaultAddBOS: llama3Family.contains(preName)),
+                      preTokenizer: pre, merges: gguf.metadata[Vocabulary.key("merges")]?.array, path: gguf.path)
+    }
+
+    init(vocab: Vocabulary, preTokenizer: PreTokenizer, merges mergeValues: [GGUFValue]?, path: String) throws {
+        self.vocab = vocab
+        self.preTokenizer = preTokenizer
+        guard let mergeValues else { throw TokenizerError("\(path): no tokenizer.ggml.merges in the metadata") }
+
+        let (toStandIn, fromStandIn) = Self.byteStandIns()
+        standInToByte = fromStandIn
+        var symbols = vocab.table
+        byteSymbol = toStandIn.map { symbols.intern(Array(Unicode.Scalar($0)!.utf8Bytes)) }
+
+        var merges: [UInt64: UInt64] = [:]
+        merges.reserveCapacity(mergeValues.count)
+        var joined: [UInt8] = []
+        for (rank, v) in mergeValues.enumerated() {
+            guard case .string(var s) = v else { continue }
+            s.withUTF8 { m in
+                // "left right", split at the first space after the first byte.
+                guard m.count > 1, let sp = m[1...].firstIndex(of: 0x20) else { return }
+                let left = symbols.intern(UnsafeBufferPointer(rebasing: m[..<sp]))
+                let right = symbols.intern(UnsafeBufferPointer(rebasing: m[(sp + 1)...]))
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: m[..<sp])
+                joined.append(contentsOf: m[(sp + 1)...])
+                let result = symbols.intern(joined)
+                let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
+                if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: result)) }
+            }
+        }
+        self.symbols = symbols
+        self.merges = merges
+    }
+
+    /// GPT-2's bytes_to_unicode: printable bytes stand for themselves, the others for U+0100 onwards.
+    static func byteStandIns() -> (toStandIn: [UInt32], fromStandIn: [Int16]) {
+        var to = [UInt32](repeating: 0, count: 256)
+        var from = [Int16](repeating: -1, count: 0x144)
+        var n: UInt32 = 0
+        for b in 0..<256 {
+            let printable = (0x21...0x7E).contains(b) || (0xA1...0xAC).contains(b) || (0xAE...0xFF).contains(b)
+            let c = printable ? UInt32(b) : 256 + n
+            if !printable { n += 1 }
+            to[b] = c
+            from[Int(c)] = Int16(b)
+        }
+        return (to, from)
+    }
+
+    public func encode(_ text: String, parseSpecial: Bool) -> [Int32] {
+        var text = text
+        return text.withUTF8 { bytes in
+            var out: [Int32] = []
+            out.reserveCapacity(bytes.count / 3)
+            var cache: [ArraySlice<UInt8>: [Int32]] = [:]
+            for fragment in vocab.specials.partition(bytes, parseSpecial: parseSpecial) {
+                switch fragment {
+                case .token(let id): out.append(id)
+                case .text(let r): encodeFragment(UnsafeBufferPointer(rebasing: bytes[r]), into: &out, cache: &cache)
+                }
+            }
+            return out
+        }
+    }
+
+    private func encodeFragment(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [Int32],
+                                cache: inout [ArraySlice<UInt8>: [Int32]]) {
+        // Code points and the byte offset where each starts.
+        var cps: [UInt32] = []
+        var starts: [Int] = []
+        cps.reserveCapacity(bytes.count)
+        starts.reserveCapacity(bytes.count + 1)
+        var i = 0
+        while i < bytes.count {
+            let (c, len) = decodeUTF8(bytes, at: i)
+            cps.append(c)
+            starts.append(i)
+            i += len
+        }
+        starts.append(bytes.count)
+        let all = Array(bytes)
+        for w in preTokenizer.split(cps) {
+            let word = all[starts[w.lowerBound]..<starts[w.upperBound]]
+            if let ids = cache[word] {
+                out.append(contentsOf: ids)
+                continue
+            }
+            let ids = encodeWord(word)
+            if cache.count < 1 << 16 { cache[word] = ids }
+            out.append(contentsOf: ids)
+        }
+    }
+
+    /// BPE over one word's bytes.
+    func encodeWord(_ word: ArraySlice<UInt8>) -> [Int32] {
+        if preTokenizer.ignoreMerges {
+            var encoded: [UInt8] = []
+            for b in word { encoded.append(contentsOf: symbols.bytes(byteSymbol[Int(b)])) }
+            if let id = vocab.table.find(encoded) { return [id] }
+        }
+        let m = word.count
+        var sym = word.map { byteSymbol[Int($0)] }
+        if m > 1 {
+            var next = Array(1...m)  // m = none
+            next[m - 1] = -1
+            var prev = Array(-1..<(m - 1))
+            var alive = [Bool](repeating: true, count: m)
+            var heap = BigramHeap()
+            func push(_ l: Int, _ r: Int) {
+                guard l >= 0, r >= 0 else { return }
+                let key = UInt64(UInt32(bitPattern: sym[l])) << 32 | UInt64(UInt32(bitPattern: sym[r]))
+                guard let v = merges[key] else { return }
+                heap.push(Bigram(rank: UInt32(v >> 32), left: Int32(l), right: Int32(r),
+                                 leftSymbol: sym[l], rightSymbol: sym[r], merged: Int32(truncatingIfNeeded: v)))
+            }
+            for k in 1..<m { push(k - 1, k) }
+            while let b = heap.pop() {
+                let l = Int(b.left), r = Int(b.right)
+                guard alive[l], alive[r], sym[l] == b.leftSymbol, sym[r] == b.rightSymbol else { continue }
+                sym[l] = b.merged
+                alive[r] = false
+                next[l] = next[r]
+                if next[r] >= 0 { prev[next[r]] = l }
+                push(prev[l], l)
+                push(l, next[l])
+            }
+            var kept: [Int32] = []
+            var k = 0
+            while k >= 0 { kept.append(sym[k]); k = next[k] }
+            sym = kept
+        }
+        var ids: [Int32] = []
+        ids.reserveCapacity(sym.count)
+        for s in sym {
+            if Int(s) < vocab.count {
+                ids.append(s)
+            } else {
+                // Not a token: each byte of its (stand-in) text, if that byte alone is one.
+                for b in symbols.bytes(s) { if let t = vocab.table.find([b]) { ids.append(t) } }
+            }
+        }
+        return ids
+    }
+
+    public func bytes(of id: Int32, renderSpecial: Bool) -> [UInt8] {
+        guard id >= 0, Int(id) < vocab.count else { return [] }
+        let attr = vocab.attributes[Int(id)]
+        if !attr.isDisjoint(with: [.control, .unknown]) {
+            return renderSpecial ? Array(vocab.table.bytes(id)) : []
+        }
+        if attr.contains(.userDefined) { return Array(vocab.table.bytes(id)) }
+        if attr.contains(.normal) {
+            let text = vocab.table.bytes(id)
+            var out: [UInt8] = []
+            out.reserveCapacity(text.count)
+            text.withUnsafeBufferPointer { p in
+                var i = 0
+                while i < p.count {
+                    let (c, len) = decodeUTF8(p, at: i)
+                    i += len
+                    if c < 0x144, standInToByte[Int(c)] >= 0 {
+                        out.append(UInt8(standInToByte[Int(c)]))
+                    } else {
+                        // llama.cpp's marker for a character outside the byte alphabet.
+                        out.append(contentsOf: Array("[UNK_BYTE_0x".utf8))
+                        for b in Unicode.Scalar(c)?.utf8Bytes ?? [] { out.append(contentsOf: hex2(b)) }
+                        out.append(contentsOf: text)
+                        out.append(UInt8(ascii: "]"))
+                    }
+                }
+            }
+            return out
+        }
+        return []
+    }
+
+    public func tokenText(_ id: Int32) -> String {
+        guard id >= 0, Int(id) < vocab.count else { return "" }
+        return String(decoding: vocab.table.bytes(id), as: UTF8.self)
+    }
+}
+
+struct Bigram {
+    var rank: UInt32
+    var left: Int32
+    var right: Int32
+    var leftSymbol: Int32
+    var rightSymbol: Int32
+    var merged: Int32
+
+    /// Lower rank first, then the leftmost pair.
+    @inline(__always) func before(_ o: Bigram) -> Bool { rank != o.rank ? rank < o.rank : left < o.left }
+}
+
+/// A binary min-heap of merge candidates.
+struct BigramHeap {
+    private var items: [Bigram] = []
+
+    mutating func push(_ b: Bigram) {
+        items.append(b)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard items[i].before(items[p]) else { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> Bigram? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < items.count && items[l].before(items[m]) { m = l }
+                if r < items.count && items[r].before(items[m]) { m = r }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}
+
+/// One code point of valid UTF-8 at `i` (invalid bytes read as U+FFFD, one byte long).
+@inline(__always)
+func decodeUTF8(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
+    let b0 = UInt32(p[i])
+    if b0 < 0x80 { return (b0, 1) }
+    let n = p.count - i
+    if b0 & 0xE0 == 0xC0, n >= 2 { return ((b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F), 2) }
+    if b0 & 0xF0 == 0xE0, n >= 3 {
+        return ((b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F), 3)
+    }
+    if b0 & 0xF8 == 0xF0, n >= 4 {
+        return ((b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6
+                | UInt32(p[i + 3] & 0x3F), 4)
+    }
+    return (0xFFFD, 1)
+}
+
+func hex2(_ b: UInt8) -> [UInt8] {
+    let digits = Array("0123456789abcdef".utf8)
+    return [digits[Int(b >> 4)], digits[Int(b & 15)]]
+}
+
+extension Unicode.Scalar {
+    var utf8Bytes: [UInt8] { Array(String(Character(self)).utf8) }
+}

@@ -1,0 +1,70 @@
+// The tokenizer contract shared by every vocabulary kind (byte-level BPE, SentencePiece).
+
+/// Turns text into token ids and token ids back into bytes, exactly as llama.cpp does for the same GGUF.
+public protocol Tokenizer: Sendable {
+    /// Number of tokens in the vocabulary.
+    var vocabularySize: Int { get }
+    /// Beginning-of-sequence token, if the vocabulary has one.
+    var bos: Int32? { get }
+    /// End-of-sequence token, if the vocabulary has one.
+    var eos: Int32? { get }
+    /// End-of-turn token (`<|im_end|>`, `<end_of_turn>`, ...), if found.
+    var eot: Int32? { get }
+    /// Whether prompts should start with `bos` (`tokenizer.ggml.add_bos_token`).
+    var addBOS: Bool { get }
+    /// Every token that ends generation: eos, eot and the end-of-turn-looking tokens llama.cpp recognizes by text.
+    var endOfGeneration: Set<Int32> { get }
+
+    /// Token ids of `text` (no BOS is added). With `parseSpecial`, the texts of control tokens
+    /// (`<|im_start|>`, `<start_of_turn>`, ...) become those single tokens; user-defined tokens always do.
+    func encode(_ text: String, parseSpecial: Bool) -> [Int32]
+
+    /// The raw bytes token `id` stands for in output text: byte-level decoding for BPE, `▁` -> space and
+    /// `<0xXX>` -> that byte for SentencePiece. Control tokens are empty unless `renderSpecial` is set.
+    /// A piece may be an incomplete UTF-8 sequence; see `StreamingDetokenizer`.
+    func bytes(of id: Int32, renderSpecial: Bool) -> [UInt8]
+
+    /// The text of a token as stored in the vocabulary (`Ġthe`, `▁the`, `<0x0A>`), for diagnostics.
+    func tokenText(_ id: Int32) -> String
+
+    /// Whether the piece of the first token of a sequence loses one leading space when decoded
+    /// (SentencePiece vocabularies that add a space prefix when encoding).
+    var stripsLeadingSpace: Bool { get }
+}
+
+extension Tokenizer {
+    /// Token ids of `text` with special-token texts parsed as special tokens.
+    public func encode(_ text: String) -> [Int32] { encode(text, parseSpecial: true) }
+
+    /// Control tokens render as empty.
+    public func bytes(of id: Int32) -> [UInt8] { bytes(of: id, renderSpecial: false) }
+
+    /// Whether `id` ends generation.
+    public func isEndOfGeneration(_ id: Int32) -> Bool { endOfGeneration.contains(id) }
+
+    /// The concatenated bytes of `ids` (see `bytes(of:renderSpecial:)`).
+    public func decodeBytes(_ ids: [Int32], renderSpecial: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(ids.count * 4)
+        for (i, id) in ids.enumerated() {
+            let piece = bytes(of: id, renderSpecial: renderSpecial)
+            if i == 0 && stripsLeadingSpace && piece.first == 0x20 {
+                out.append(contentsOf: piece.dropFirst())
+            } else {
+                out.append(contentsOf: piece)
+            }
+        }
+        return out
+    }
+
+    /// The text of `ids`; invalid UTF-8 (a sequence cut in the middle of a character) becomes U+FFFD.
+    public func decode(_ ids: [Int32], renderSpecial: Bool = false) -> String {
+        String(decoding: decodeBytes(ids, renderSpecial: renderSpecial), as: UTF8.self)
+    }
+}
+
+/// Why a tokenizer could not be built from a GGUF file.
+public struct TokenizerError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,31 @@
+// Builds the tokenizer a GGUF file describes (tokenizer.ggml.model and tokenizer.ggml.pre).
+import SwiftletFormats
+
+/// Picks and builds the tokenizer named by a GGUF file's metadata.
+public enum TokenizerLoader {
+    /// Supported `tokenizer.ggml.model` values.
+    public static let supportedModels = ["gpt2 (byte-level BPE)", "llama (SentencePiece)"]
+
+    /// The tokenizer of `gguf`. Throws a `TokenizerError` naming the supported kinds for an unknown
+    /// `tokenizer.ggml.model` or `tokenizer.ggml.pre`.
+    public static func load(gguf: GGUFFile) throws -> any Tokenizer {
+        guard let model = gguf.metadata[Vocabulary.key("model")]?.string else {
+            throw TokenizerError("\(gguf.path): no tokenizer.ggml.model in the metadata")
+        }
+        switch model {
+        case "gpt2":
+            let pre = gguf.metadata[Vocabulary.key("pre")]?.string ?? "default"
+            return try ByteLevelBPETokenizer(gguf: gguf, preName: pre)
+        case "llama":
+            return try SentencePieceTokenizer(gguf: gguf)
+        default:
+            throw TokenizerError("\(gguf.path): unsupported tokenizer.ggml.model \"\(model)\" "
+                + "(supported: \(supportedModels.joined(separator: ", ")))")
+        }
+    }
+
+    /// The tokenizer of the GGUF file at `path`.
+    public static func load(path: String) throws -> any Tokenizer {
+        try load(gguf: GGUFFile(path: path))
+    }
+}

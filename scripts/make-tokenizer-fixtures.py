@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Golden token ids for SwiftletTokenizersTests, produced by the llama.cpp peer.
+
+Writes Tests/SwiftletTokenizersTests/Fixtures/golden.json: the test texts, and for each model the ids
+llama.cpp gives them (no BOS; special-token texts parsed as special unless a case says otherwise), the
+decoded text (llama_detokenize, specials not rendered), and the vocabulary facts the tests check
+(bos, eos, eot, add_bos, the end-of-generation set).
+
+Regenerate (after building the peer with /work/shared/peer/setup, and fetching the models with
+scripts/fetch-models all):
+
+    ~/.cache/swiftlet-peer/venv/bin/python scripts/make-tokenizer-fixtures.py
+
+Models are looked up in $SWIFTLET_MODELS (default ~/.cache/swiftlet/models).
+"""
+import ctypes, json, os, sys
+
+import llama_cpp
+from llama_cpp import Llama
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "SwiftletTokenizersTests", "Fixtures", "golden.json")
+MODELS_DIR = os.environ.get("SWIFTLET_MODELS", os.path.expanduser("~/.cache/swiftlet/models"))
+MODELS = {
+    "smollm2": "SmolLM2-135M-Instruct.Q4_1.gguf",
+    "gemma3": "gemma-3-270m-q4_k_m.gguf",
+}
+
+# (name, text, parse_special)
+CASES = [
+    ("empty", "", True),
+    ("prose", "The quick brown fox jumps over the lazy dog. It wasn't me, said the fox!", True),
+    ("prose-long", "In 1869, Dmitri Mendeleev published the first widely recognized periodic table; "
+                   "he left gaps for elements yet to be discovered (gallium, scandium, germanium).\n\n"
+                   "Today, the table has 118 confirmed elements.", True),
+    ("python", "def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n\n"
+               "print([fib(i) for i in range(10)])  # 0..34\n", True),
+    ("swift", "struct Point: Equatable {\n\tvar x: Double\n\tvar y: Double\n}\n\nlet p = Point(x: 1.5, y: -2)\n"
+              "guard p.x >= 0 else { fatalError(\"negative\") }\n", True),
+    ("cjk", "日本語のテキストと中文文本，还有한국어 문장。", True),
+    ("emoji", "Hello 👋🏽 family: 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 heart ❤️ 🤖!", True),
+    ("combining", "Cafe\u0301 vs Caf\u00e9, n\u0303, \u1100\u1161\u11a8 (jamo) and \u1112\u1161\u11ab\u1100\u1173\u11af", True),
+    ("spaces", "a  b   c    d\t\te \t f", True),
+    ("newlines", "line one\n\n\nline two\r\n\r\nend\n", True),
+    ("trailing-ws", "trailing spaces   ", True),
+    ("only-ws", "  \t  ", True),
+    ("many-newlines", "\n\n\n", True),
+    ("leading-space", " leading space and  double", True),
+    ("numbers", "1234567 and 3.14159, -42, 1,000,000 and 0x1F; ٣٤٥ and ½ ² Ⅻ", True),
+    ("contractions", "I'm don't WE'LL they've she'd it's You'RE O'Neil's 'quoted'", True),
+    ("punctuation", "Wait... what?! (yes) [no] {maybe} <tag> a->b && c || d; e::f @g #h $i %j ^k ~l `m`", True),
+    ("mixed-scripts", "Привет мир! Γειά σου κόσμε. مرحبا بالعالم. שלום עולם. नमस्ते दुनिया", True),
+    ("url", "See https://example.com/path?q=1&r=two#frag or mail me@example.org.", True),
+    ("long-word", "Pneumonoultramicroscopicsilicovolcanoconiosis antidisestablishmentarianism", True),
+    ("chatml", "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", True),
+    ("chatml-unparsed", "<|im_start|>user\nhi<|im_end|>", False),
+    ("gemma-turns", "<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n<start_of_turn>model\n4<end_of_turn>", True),
+    ("gemma-turns-unparsed", "<start_of_turn>user\nhi<end_of_turn>", False),
+    ("bos-text", "<bos>Hello<eos> and <|endoftext|> and <unk>", True),
+    ("html", "<table><tr><td>cell</td></tr></table> <b>bold</b> <h1>Title</h1>", True),
+    ("tabs-code", "if x:\n\tif y:\n\t\tz()\n\t\t\t# deep\n", True),
+    ("wide-indent", "x\n                                        y", True),
+    ("unusual-ws", "a\u00a0b\u2003c\u3000d\u2028e\u0085f", True),
+    ("control-chars", "bell\u0007 null\u0001 esc\u001b[0m del\u007f", True),
+    ("private-and-rare", "\ue000 \U0001f9ec \U00010348 \u2603 \U0001d11e", True),
+]
+
+
+def pieces_decode(llm, ids):
+    buf = ctypes.create_string_buffer(1 << 16)
+    arr = (llama_cpp.llama_token * max(len(ids), 1))(*ids)
+    n = llama_cpp.llama_detokenize(llm._model.vocab, arr, len(ids), buf, len(buf), False, False)
+    assert n >= 0
+    return buf.raw[:n].decode("utf-8", errors="replace")
+
+
+def model_facts(llm):
+    vocab = llm._model.vocab
+    n = llama_cpp.llama_vocab_n_tokens(vocab)
+    eog = [i for i in range(n) if llama_cpp.llama_vocab_is_eog(vocab, i)]
+    def opt(x):
+        return None if x < 0 else x
+    return {
+        "vocabulary_size": n,
+        "bos": opt(llama_cpp.llama_vocab_bos(vocab)),
+        "eos": opt(llama_cpp.llama_vocab_eos(vocab)),
+        "eot": opt(llama_cpp.llama_vocab_eot(vocab)),
+        "add_bos": bool(llama_cpp.llama_vocab_get_add_bos(vocab)),
+        "eog": eog,
+    }
+
+
+def main():
+    out = {"cases": [{"name": n, "text": t, "parse_special": s} for n, t, s in CASES], "models": {}}
+    for key, file in MODELS.items():
+        path = os.path.join(MODELS_DIR, file)
+        if not os.path.exists(path):
+            sys.exit(f"missing model {path}: run scripts/fetch-models all")
+        llm = Llama(model_path=path, vocab_only=True, verbose=False)
+        ids = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=s) for _, t, s in CASES]
+        decoded = [pieces_decode(llm, x) for x in ids]
+        out["models"][key] = {"file": file, **model_facts(llm), "ids": ids, "decoded": decoded}
+        print(f"{key}: {sum(map(len, ids))} tokens over {len(CASES)} texts", file=sys.stderr)
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {OUT} ({os.path.getsize(OUT)} bytes)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
