@@ -1,0 +1,89 @@
+// Performance probe for the fast kernels; runs only with SWIFTLET_KERNEL_BENCH=1 and asserts nothing about speed:
+//   SWIFTLET_KERNEL_BENCH=1 swift test -c release --scratch-path .build-kernels --filter KernelBench
+// matvec: single thread, weights cycled through copies totalling >= 96 MB so they stream from DRAM as in decode
+// (GB/s of weight bytes read). matmul: n = 64 activation rows against one in-cache copy (GFLOP/s = 2*rows*k*n / s).
+import Foundation
+import Testing
+import SwiftletCore
+import SwiftletKernels
+
+@Suite struct KernelBench {
+    static let enabled = ProcessInfo.processInfo.environment["SWIFTLET_KERNEL_BENCH"] == "1"
+
+    /// (format, rows, k): shapes of the two real models' matrices.
+    static let shapes: [(GGMLType, Int, Int, String)] = [
+        (.q4_1, 576, 1536, "SmolLM2 ffn_down"),
+        (.q4_1, 1536, 576, "SmolLM2 ffn_gate/up"),
+        (.q4_1, 49152, 576, "SmolLM2 output"),
+        (.q8_0, 576, 1536, "SmolLM2 Q8_0 ffn_down"),
+        (.q8_0, 65536, 640, "Gemma3 output (1/4)"),
+        (.q5_0, 2048, 640, "Gemma3 ffn_gate/up"),
+        (.q4_K, 640, 1024, "Gemma3 attn_output"),
+        (.q6_K, 640, 2048, "Gemma3 ffn_down"),
+        (.q4_0, 1536, 576, "(Q4_0)"),
+        (.q5_K, 640, 1024, "(Q5_K)"),
+        (.f32, 576, 1536, "(F32)"),
+        (.f16, 576, 1536, "(F16)"),
+    ]
+
+    static func seconds(_ body: () -> Void) -> Double {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
+    @Test(.enabled(if: KernelBench.enabled))
+    func matvecAndMatmulSpeed() throws {
+        var rng = SplitMix64(42)
+        for (t, rows, k, label) in Self.shapes {
+            let kernels = try KernelTable.kernels(for: t)
+            let rowBytes = t.byteCount(elements: k)!
+            let matrixBytes = rows * rowBytes
+            let copies = max(1, (96 << 20) / matrixBytes)
+            let one = randomMatrix(t, rows: rows, k: k, rng: &rng)
+            var weights = [UInt8](repeating: 0, count: copies * matrixBytes)
+            for c in 0..<copies { weights.replaceSubrange((c * matrixBytes)..<((c + 1) * matrixBytes), with: one) }
+            let n = 64
+            let x = randomFloats(n * k, rng: &rng)
+            let (xq, stride) = quantizeRows(kernels, x, n: n, k: k)
+            var y = [Float](repeating: 0, count: n * rows)
+
+            // matvec, streaming: each pass reads every copy once.
+            var passes = 0, elapsed = 0.0
+            weights.withUnsafeBytes { w in xq.withUnsafeBytes { xp in y.withUnsafeMutableBufferPointer { yp in
+                while elapsed < 0.4 || passes < 2 {
+                    elapsed += Self.seconds {
+                        for c in 0..<copies { kernels.matvec(w.baseAddress! + c * matrixBytes, 0..<rows, k, xp.baseAddress!, yp.baseAddress!) }
+                    }
+                    passes += 1
+                }
+            } } }
+            let gbps = Double(passes * copies * matrixBytes) / elapsed / 1e9
+            let mvPerSec = Double(passes * copies) / elapsed
+
+            // matvec, in cache (one copy, repeated).
+            var hotPasses = 0, hot = 0.0
+            weights.withUnsafeBytes { w in xq.withUnsafeBytes { xp in y.withUnsafeMutableBufferPointer { yp in
+                while hot < 0.2 || hotPasses < 2 {
+                    hot += Self.seconds { for _ in 0..<8 { kernels.matvec(w.baseAddress!, 0..<rows, k, xp.baseAddress!, yp.baseAddress!) } }
+                    hotPasses += 8
+                }
+            } } }
+            let hotGbps = Double(hotPasses * matrixBytes) / hot / 1e9
+
+            // matmul, n = 64.
+            var mmPasses = 0, mm = 0.0
+            weights.withUnsafeBytes { w in xq.withUnsafeBytes { xp in y.withUnsafeMutableBufferPointer { yp in
+                while mm < 0.4 || mmPasses < 1 {
+                    mm += Self.seconds { kernels.matmul(w.baseAddress!, 0..<rows, k, xp.baseAddress!, stride, n, yp.baseAddress!, rows) }
+                    mmPasses += 1
+                }
+            } } }
+            let gflops = 2.0 * Double(rows * k * n * mmPasses) / mm / 1e9
+            let line = "\(name(t).padding(toLength: 5, withPad: " ", startingAt: 0)) \(rows)x\(k) \(label): "
+                + String(format: "matvec %.1f GB/s streaming (%.0f/s), %.1f GB/s in cache; matmul n=64 %.1f GFLOP/s",
+                         gbps, mvPerSec, hotGbps, gflops)
+            print(line)
+        }
+    }
+}
