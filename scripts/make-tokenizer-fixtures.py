@@ -13,7 +13,7 @@ scripts/fetch-models all):
 
 Models are looked up in $SWIFTLET_MODELS (default ~/.cache/swiftlet/models).
 """
-import ctypes, json, os, sys
+import ctypes, json, os, random, struct, sys, tempfile
 
 import llama_cpp
 from llama_cpp import Llama
@@ -66,6 +66,77 @@ CASES = [
 ]
 
 
+# The byte-level BPE pre-tokenizers the real models do not use are checked on SmolLM2's vocabulary
+# with its tokenizer.ggml.pre replaced (a metadata-only copy of the GGUF): model key "smollm2@<pre>".
+PRE_VARIANTS = ["gpt-2", "llama-bpe", "qwen2", "default"]
+
+# Pieces the fuzz texts are made of: pre-tokenizer edge cases, scripts, whitespace, specials.
+FUZZ_PIECES = [
+    "a", "Z", "word", " the", "é", "e\u0301", "ß", "İ", "ﬁ", " ", "  ", "   ", "\t", "\n", "\r\n", "\n\n", "\r",
+    "1", "23", "4567", "٣", "½", "Ⅻ", "'s", "'T", "'ll", "'Re", "'", "!", ".", "...", ",", "<", ">", "|", "$",
+    "+=", "->", "_", "-", "(", ")", "日", "本語", "한", "👋", "🏽", "\u200d", "👨‍👩‍👧", "🇫🇷", "\u00a0", "\u3000",
+    "\u0085", "\u2028", "\x07", "<|im_end|>", "<|im_start|>", "<end_of_turn>", "<start_of_turn>", "<b>", "<bos>",
+    "\ue000", "\U00010348",
+]
+
+
+def fuzz_cases(n=60, seed=20261125):
+    rng = random.Random(seed)
+    return [(f"fuzz-{i}", "".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(1, 24))), True)
+            for i in range(n)]
+
+
+def gguf_metadata_copy(src, dst, replace):
+    """Writes a GGUF with src's metadata (values in `replace` substituted, strings only) and no tensors."""
+    with open(src, "rb") as f:
+        data = f.read()
+    magic, version, n_tensors, n_kv = struct.unpack_from("<4sIQQ", data, 0)
+    assert magic == b"GGUF"
+    off = 24
+    sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+    def skip_value(t, off):
+        if t in sizes:
+            return off + sizes[t]
+        if t == 8:
+            (n,) = struct.unpack_from("<Q", data, off)
+            return off + 8 + n
+        assert t == 9
+        et, n = struct.unpack_from("<IQ", data, off)
+        off += 12
+        if et in sizes:
+            return off + n * sizes[et]
+        for _ in range(n):
+            off = skip_value(et, off)
+        return off
+
+    def enc_str(s):
+        b = s.encode("utf-8")
+        return struct.pack("<Q", len(b)) + b
+
+    out = [struct.pack("<4sIQQ", b"GGUF", version, 0, n_kv)]
+    for _ in range(n_kv):
+        (klen,) = struct.unpack_from("<Q", data, off)
+        key = data[off + 8: off + 8 + klen].decode()
+        (t,) = struct.unpack_from("<I", data, off + 8 + klen)
+        end = skip_value(t, off + 12 + klen)
+        if key in replace:
+            out.append(enc_str(key) + struct.pack("<I", 8) + enc_str(replace[key]))
+        else:
+            out.append(data[off:end])
+        off = end
+    blob = b"".join(out)
+    blob += b"\0" * (-len(blob) % 32)
+    with open(dst, "wb") as f:
+        f.write(blob)
+
+
+def tokenize_all(path, cases):
+    llm = Llama(model_path=path, vocab_only=True, verbose=False)
+    ids = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=s) for _, t, s in cases]
+    return llm, ids
+
+
 def pieces_decode(llm, ids):
     buf = ctypes.create_string_buffer(1 << 16)
     arr = (llama_cpp.llama_token * max(len(ids), 1))(*ids)
@@ -91,16 +162,24 @@ def model_facts(llm):
 
 
 def main():
-    out = {"cases": [{"name": n, "text": t, "parse_special": s} for n, t, s in CASES], "models": {}}
+    cases = CASES + fuzz_cases()
+    out = {"cases": [{"name": n, "text": t, "parse_special": s} for n, t, s in cases], "models": {}}
     for key, file in MODELS.items():
         path = os.path.join(MODELS_DIR, file)
         if not os.path.exists(path):
             sys.exit(f"missing model {path}: run scripts/fetch-models all")
-        llm = Llama(model_path=path, vocab_only=True, verbose=False)
-        ids = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=s) for _, t, s in CASES]
+        llm, ids = tokenize_all(path, cases)
         decoded = [pieces_decode(llm, x) for x in ids]
         out["models"][key] = {"file": file, **model_facts(llm), "ids": ids, "decoded": decoded}
-        print(f"{key}: {sum(map(len, ids))} tokens over {len(CASES)} texts", file=sys.stderr)
+        print(f"{key}: {sum(map(len, ids))} tokens over {len(cases)} texts", file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp:
+        for pre in PRE_VARIANTS:
+            variant = os.path.join(tmp, f"smollm2-{pre}.gguf")
+            gguf_metadata_copy(os.path.join(MODELS_DIR, MODELS["smollm2"]), variant, {"tokenizer.ggml.pre": pre})
+            llm, ids = tokenize_all(variant, cases)
+            key = f"smollm2@{pre}"
+            out["models"][key] = {"file": MODELS["smollm2"], "pre": pre, **model_facts(llm), "ids": ids}
+            print(f"{key}: {sum(map(len, ids))} tokens over {len(cases)} texts", file=sys.stderr)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, separators=(",", ":"))

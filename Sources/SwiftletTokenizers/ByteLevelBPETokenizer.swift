@@ -29,9 +29,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             throw TokenizerError("\(gguf.path): unsupported pre-tokenizer tokenizer.ggml.pre = \"\(preName)\" "
                 + "(supported: \(PreTokenizer.supportedNames.joined(separator: ", ")))")
         }
-        let llama3Family = ["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
-                            "jina-v5-nano"]
-        try self.init(vocab: Vocabulary(gguf: gguf, kind: .bytePairEncoding, defaultAddBOS: llama3Family.contains(preName)),
+        try self.init(vocab: Vocabulary(gguf: gguf, kind: .bytePairEncoding, defaultAddBOS: pre.defaultAddBOS),
                       preTokenizer: pre, merges: gguf.metadata[Vocabulary.key("merges")]?.array, path: gguf.path)
     }
 

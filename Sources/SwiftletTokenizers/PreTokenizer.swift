@@ -23,32 +23,37 @@ struct PreTokenizer: Sendable {
     let stages: [Stage]
     /// Whether a whole word found in the vocabulary skips the merges (llama.cpp's `ignore_merges`).
     let ignoreMerges: Bool
+    /// Whether prompts start with BOS when the file does not say (llama.cpp sets it for the Llama 3 family).
+    var defaultAddBOS = false
 
     /// The pre-tokenizer llama.cpp uses for a `tokenizer.ggml.pre` name, or nil if unsupported here.
     static func named(_ name: String) -> PreTokenizer? {
-        switch name {
-        case "default":
-            return PreTokenizer(stages: [.punctuationRuns, .gpt2, .numberRuns, .digitTriples], ignoreMerges: false)
-        case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
-             "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "mpt", "olmo", "jais", "exaone4",
-             "trillion", "granite-docling":
-            return PreTokenizer(stages: [.gpt2], ignoreMerges: false)
-        case "smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2":
-            return PreTokenizer(stages: [.eachNumber, .gpt2], ignoreMerges: false)
-        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano":
-            return PreTokenizer(stages: [.llama3(maxDigits: 3)], ignoreMerges: true)
-        case "dbrx", "smaug-bpe", "chatglm-bpe":
-            return PreTokenizer(stages: [.llama3(maxDigits: 3)], ignoreMerges: false)
-        case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "megrez", "hunyuan", "solar-open", "grok-2":
-            return PreTokenizer(stages: [.llama3(maxDigits: 1)], ignoreMerges: false)
-        default:
-            return nil
-        }
+        families.first { $0.names.contains(name) }?.preTokenizer
     }
 
-    static let supportedNames = [
-        "default", "gpt-2", "smollm", "starcoder", "llama3", "llama-bpe", "dbrx", "smaug-bpe", "qwen2",
-        "deepseek-r1-qwen", "stablelm2", "phi-2", "olmo", "mpt", "...",
+    /// Every supported `tokenizer.ggml.pre` name.
+    static var supportedNames: [String] { families.flatMap(\.names) }
+
+    /// llama.cpp's pre-tokenizer types this file implements, with the names that select them.
+    private static let families: [(names: [String], preTokenizer: PreTokenizer)] = [
+        // LLAMA_VOCAB_PRE_TYPE_DEFAULT
+        (["default"], PreTokenizer(stages: [.punctuationRuns, .gpt2, .numberRuns, .digitTriples], ignoreMerges: false)),
+        // GPT2, MPT, OLMO, JAIS, TRILLION, GRANITE_DOCLING
+        (["gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
+          "modern-bert", "jina-v1-en", "jina-v2-code", "roberta-bpe", "mpt", "olmo", "jais", "exaone4", "trillion",
+          "granite-docling"],
+         PreTokenizer(stages: [.gpt2], ignoreMerges: false)),
+        // STARCODER, REFACT, COMMAND_R, SMOLLM, CODESHELL, EXAONE, MINERVA, MELLUM2: digits one by one, then GPT-2
+        (["smollm", "starcoder", "refact", "command-r", "codeshell", "exaone", "minerva-7b", "mellum2"],
+         PreTokenizer(stages: [.eachNumber, .gpt2], ignoreMerges: false)),
+        // LLAMA3 (whole words found in the vocabulary skip the merges)
+        (["llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"],
+         PreTokenizer(stages: [.llama3(maxDigits: 3)], ignoreMerges: true, defaultAddBOS: true)),
+        // DBRX, SMAUG, CHATGLM4 (chatglm-bpe): the Llama 3 pattern with merges
+        (["dbrx", "smaug-bpe", "chatglm-bpe"], PreTokenizer(stages: [.llama3(maxDigits: 3)], ignoreMerges: false)),
+        // QWEN2, STABLELM2, HUNYUAN, SOLAR_OPEN, GROK_2: the Llama 3 pattern with single digits
+        (["qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open", "grok-2"],
+         PreTokenizer(stages: [.llama3(maxDigits: 1)], ignoreMerges: false)),
     ]
 
     /// Word boundaries of `cps` as ranges of code point indices, in order, covering all of it.

@@ -9,12 +9,18 @@ public enum TokenizerLoader {
     /// The tokenizer of `gguf`. Throws a `TokenizerError` naming the supported kinds for an unknown
     /// `tokenizer.ggml.model` or `tokenizer.ggml.pre`.
     public static func load(gguf: GGUFFile) throws -> any Tokenizer {
+        try load(gguf: gguf, preTokenizer: nil)
+    }
+
+    /// The tokenizer of `gguf`, with `preTokenizer` (a `tokenizer.ggml.pre` name) replacing the file's
+    /// own for byte-level BPE vocabularies: lets one vocabulary exercise every pre-tokenizer.
+    public static func load(gguf: GGUFFile, preTokenizer: String?) throws -> any Tokenizer {
         guard let model = gguf.metadata[Vocabulary.key("model")]?.string else {
             throw TokenizerError("\(gguf.path): no tokenizer.ggml.model in the metadata")
         }
         switch model {
         case "gpt2":
-            let pre = gguf.metadata[Vocabulary.key("pre")]?.string ?? "default"
+            let pre = preTokenizer ?? gguf.metadata[Vocabulary.key("pre")]?.string ?? "default"
             return try ByteLevelBPETokenizer(gguf: gguf, preName: pre)
         case "llama":
             return try SentencePieceTokenizer(gguf: gguf)

@@ -1,5 +1,6 @@
 // Golden token ids from the llama.cpp peer (scripts/make-tokenizer-fixtures.py) and the real models.
 import Foundation
+import SwiftletFormats
 import SwiftletTestSupport
 import SwiftletTokenizers
 
@@ -11,6 +12,8 @@ struct Golden: Decodable, Sendable {
     }
     struct Model: Decodable, Sendable {
         let file: String
+        /// Set for SmolLM2's vocabulary run with another pre-tokenizer.
+        let pre: String?
         let vocabulary_size: Int
         let bos: Int32?
         let eos: Int32?
@@ -18,7 +21,7 @@ struct Golden: Decodable, Sendable {
         let add_bos: Bool
         let eog: [Int32]
         let ids: [[Int32]]
-        let decoded: [String]
+        let decoded: [String]?
     }
     let cases: [Case]
     let models: [String: Model]
@@ -40,12 +43,26 @@ enum LoadedTokenizers {
 
     static let smollm2 = Result { try load(TestModels.smollm2) }
     static let gemma3 = Result { try load(TestModels.gemma3) }
+    /// SmolLM2's vocabulary with each other byte-level pre-tokenizer ("smollm2@llama-bpe", ...).
+    static let variants = Result { () throws -> [String: Loaded]? in
+        guard let path = try TestModels.require(TestModels.smollm2) else { return nil }
+        let gguf = try GGUFFile(path: path)
+        var out: [String: Loaded] = [:]
+        for (key, m) in Golden.shared.models {
+            guard let pre = m.pre else { continue }
+            out[key] = Loaded(tokenizer: try TokenizerLoader.load(gguf: gguf, preTokenizer: pre), seconds: 0)
+        }
+        return out
+    }
 
     static func get(_ key: String) throws -> Loaded? {
         switch key {
         case "smollm2": return try smollm2.get()
         case "gemma3": return try gemma3.get()
-        default: fatalError("unknown model key \(key)")
+        default:
+            guard let all = try variants.get() else { return nil }
+            guard let t = all[key] else { fatalError("unknown model key \(key)") }
+            return t
         }
     }
 
