@@ -82,5 +82,5 @@ enum Cols1: TileCols { static var n: Int { 1 } }
 enum Cols4: TileCols { static var n: Int { 4 } }
 
 /// Rows handled per pass of a matmul: their weights stay in L1/L2 while every activation tile streams past.
-let matmulRowChunk = 16
+let matmulRowChunk = 64
 #endif

@@ -61,66 +61,122 @@ enum Q32Kernels<F: Q32Format> {
     static var actBytes: Int { F.hasMin ? 36 : 34 }
     static var actQs: Int { F.hasMin ? 4 : 2 }
 
-    /// Dot products of weight row `w` (nb blocks) with C activation rows at x + c * xStride.
+    /// The activation blocks' f16 (d, s) as float pairs, converted once per call instead of once per weight row:
+    /// out[2 * (c * nb + i)] = d, [+ 1] = s of block i of activation row c (s only for Q8_1).
+    @inline(__always) static func convertScales(_ x: UnsafeRawPointer, _ xStride: Int, _ cols: Int, _ nb: Int,
+                                                _ out: UnsafeMutablePointer<Float>) {
+        for c in 0..<cols {
+            var xb = x + c * xStride, o = out + 2 * c * nb
+            for _ in 0..<nb {
+                let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
+                o[0] = ds[0]; o[1] = ds[1]
+                xb += actBytes; o += 2
+            }
+        }
+    }
+
+    /// (d, m) of a weight block, both f16 fields converted in one step.
+    @inline(__always) static func weightScales(_ b: UnsafeRawPointer) -> (Float, Float) {
+        if F.hasMin {
+            let w = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: b.loadUnaligned(as: UInt32.self))))
+            return (w[0], w[1])
+        }
+        return (h2f(b), 0)
+    }
+
+    /// acc += d_w * d_x * dot(q, x) for one block; m += m_w * s_x (formats with a min). xs: (d_x, s_x).
+    @inline(__always) static func term(_ dw: Float, _ mw: Float, _ q: __m256i, _ qa: __m256i, _ xb: UnsafeRawPointer,
+                                       _ xs: UnsafePointer<Float>, _ acc: inout __m256, _ m: inout Float) {
+        let y = ld256(xb + actQs)
+        // Signed quants: |q| (once per block) times the activation with q's sign.
+        let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * xs[0]), _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
+        if F.hasMin { m += mw * xs[1] }
+    }
+
+    /// Dot products of weight row `w` (nb blocks) with C activation rows at x + c * xStride, whose converted
+    /// scales are at xs + 2 * c * nb.
     @inline(__always)
-    static func rowTile<C: TileCols>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int,
-                                     _ x: UnsafeRawPointer, _ xStride: Int) -> SIMD4<Float> {
+    static func rowTile<C: TileCols>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int, _ x: UnsafeRawPointer,
+                                     _ xStride: Int, _ xs: UnsafePointer<Float>) -> SIMD4<Float> {
         var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
-        var m = SIMD4<Float>()                       // sum of min * s terms (formats with a min)
+        var m0: Float = 0, m1: Float = 0, m2: Float = 0, m3: Float = 0
+        var b = w, xb = x, s = xs
+        var i = 0
+        if C.n == 1 {
+            // Two blocks per step into two accumulators: the FMA latency chain is the limit otherwise.
+            while i + 2 <= nb {
+                let q0 = F.quants(b), q1 = F.quants(b + F.blockBytes)
+                let (d0, n0) = weightScales(b), (d1, n1) = weightScales(b + F.blockBytes)
+                term(d0, n0, q0, F.unsignedQuants ? q0 : _mm256_sign_epi8(q0, q0), xb, s, &a0, &m0)
+                term(d1, n1, q1, F.unsignedQuants ? q1 : _mm256_sign_epi8(q1, q1), xb + actBytes, s + 2, &a1, &m1)
+                b += 2 * F.blockBytes; xb += 2 * actBytes; s += 4; i += 2
+            }
+            if i < nb {
+                let q = F.quants(b)
+                let (d0, n0) = weightScales(b)
+                term(d0, n0, q, F.unsignedQuants ? q : _mm256_sign_epi8(q, q), xb, s, &a0, &m0)
+            }
+            return SIMD4(hsum(_mm256_add_ps(a0, a1)) + (m0 + m1), 0, 0, 0)
+        }
         let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride
-        var b = w
-        var o = 0                                    // activation block offset
+        let s1 = 2 * nb, s2 = 4 * nb, s3 = 6 * nb
+        var o = 0
         for _ in 0..<nb {
             let q = F.quants(b)
-            let dw = h2f(b)
-            // Signed quants: |q| once per block, the sign goes onto each activation.
             let qa = F.unsignedQuants ? q : _mm256_sign_epi8(q, q)
-            @inline(__always) func term(_ xb: UnsafeRawPointer, _ acc: inout __m256) {
-                let y = ld256(xb + actQs)
-                let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * h2f(xb)), _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
-            }
-            term(x + o, &a0)
-            if C.n > 1 { term(x1 + o, &a1); term(x2 + o, &a2); term(x3 + o, &a3) }
-            if F.hasMin {
-                let mw = h2f(b, 2)
-                m[0] += mw * h2f(x + o, 2)
-                if C.n > 1 { m[1] += mw * h2f(x1 + o, 2); m[2] += mw * h2f(x2 + o, 2); m[3] += mw * h2f(x3 + o, 2) }
-            }
+            let (dw, mw) = weightScales(b)
+            term(dw, mw, q, qa, x + o, s, &a0, &m0)
+            term(dw, mw, q, qa, x1 + o, s + s1, &a1, &m1)
+            term(dw, mw, q, qa, x2 + o, s + s2, &a2, &m2)
+            term(dw, mw, q, qa, x3 + o, s + s3, &a3, &m3)
             b += F.blockBytes
             o += actBytes
+            s += 2
         }
-        var r = SIMD4<Float>(hsum(a0), 0, 0, 0)
-        if C.n > 1 { r[1] = hsum(a1); r[2] = hsum(a2); r[3] = hsum(a3) }
-        return F.hasMin ? r + m : r
+        return SIMD4(hsum(a0) + m0, hsum(a1) + m1, hsum(a2) + m2, hsum(a3) + m3)
     }
 
     static func matvec(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer,
                        _ y: UnsafeMutablePointer<Float>) {
         let nb = k / 32, rowBytes = nb * F.blockBytes
-        for r in rows { y[r - rows.lowerBound] = rowTile(Cols1.self, w + r * rowBytes, nb, x, 0)[0] }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * nb) { xs in
+            convertScales(x, 0, 1, nb, xs.baseAddress!)
+            for r in rows { y[r - rows.lowerBound] = rowTile(Cols1.self, w + r * rowBytes, nb, x, 0, xs.baseAddress!)[0] }
+        }
     }
 
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer, _ xStride: Int,
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
         let nb = k / 32, rowBytes = nb * F.blockBytes
-        var r0 = rows.lowerBound
-        while r0 < rows.upperBound {
-            let r1 = min(r0 + matmulRowChunk, rows.upperBound)
-            var j = 0
-            while j + 4 <= n {                         // 1 weight row x 4 activation rows per step
-                for r in r0..<r1 {
-                    let s = rowTile(Cols4.self, w + r * rowBytes, nb, x + j * xStride, xStride)
-                    y[j * ldy + r] = s[0]; y[(j + 1) * ldy + r] = s[1]
-                    y[(j + 2) * ldy + r] = s[2]; y[(j + 3) * ldy + r] = s[3]
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * nb) { buf in
+            let xs = buf.baseAddress!
+            var r0 = rows.lowerBound
+            while r0 < rows.upperBound {                 // a chunk of weight rows stays in cache ...
+                let r1 = min(r0 + matmulRowChunk, rows.upperBound)
+                var j = 0
+                while j < n {                            // ... while activations pass by, 4 rows at a time
+                    let cols = min(4, n - j)
+                    let xj = x + j * xStride
+                    convertScales(xj, xStride, cols, nb, xs)
+                    if cols == 4 {
+                        for r in r0..<r1 {
+                            let s = rowTile(Cols4.self, w + r * rowBytes, nb, xj, xStride, xs)
+                            y[j * ldy + r] = s[0]; y[(j + 1) * ldy + r] = s[1]
+                            y[(j + 2) * ldy + r] = s[2]; y[(j + 3) * ldy + r] = s[3]
+                        }
+                    } else {
+                        for c in 0..<cols {
+                            for r in r0..<r1 {
+                                y[(j + c) * ldy + r] = rowTile(Cols1.self, w + r * rowBytes, nb, xj + c * xStride, 0,
+                                                               xs + 2 * c * nb)[0]
+                            }
+                        }
+                    }
+                    j += cols
                 }
-                j += 4
+                r0 = r1
             }
-            while j < n {
-                for r in r0..<r1 { y[j * ldy + r] = rowTile(Cols1.self, w + r * rowBytes, nb, x + j * xStride, 0)[0] }
-                j += 1
-            }
-            r0 = r1
         }
     }
 }
