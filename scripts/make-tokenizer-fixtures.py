@@ -12,6 +12,13 @@ scripts/fetch-models all):
     ~/.cache/swiftlet-peer/venv/bin/python scripts/make-tokenizer-fixtures.py
 
 Models are looked up in $SWIFTLET_MODELS (default ~/.cache/swiftlet/models).
+
+A larger, uncommitted stress run: `--fuzz N --out /tmp/fuzz.json` writes N random texts (random code
+points from many scripts and categories, plus the pieces above) with their ids instead, and
+
+    SWIFTLET_TOKENIZER_FUZZ=/tmp/fuzz.json swift test -c release --filter SwiftletTokenizersTests
+
+checks them (the test is skipped when the variable is unset).
 """
 import ctypes, json, os, random, struct, sys, tempfile
 
@@ -84,6 +91,34 @@ def fuzz_cases(n=60, seed=20261125):
     rng = random.Random(seed)
     return [(f"fuzz-{i}", "".join(rng.choice(FUZZ_PIECES) for _ in range(rng.randint(1, 24))), True)
             for i in range(n)]
+
+
+# Code point ranges the stress texts draw from (scripts, marks, numbers, symbols, whitespace, unassigned).
+FUZZ_RANGES = [
+    (0x20, 0x7E), (0x20, 0x7E), (0x20, 0x7E), (0x09, 0x0D), (0xA0, 0x17F), (0x300, 0x36F), (0x370, 0x3FF),
+    (0x400, 0x4FF), (0x590, 0x5FF), (0x600, 0x6FF), (0x900, 0x97F), (0xE00, 0xE7F), (0x1100, 0x11FF),
+    (0x2000, 0x206F), (0x2150, 0x218F), (0x2190, 0x23FF), (0x3000, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00),
+    (0xE000, 0xE010), (0xFE00, 0xFE0F), (0xFF00, 0xFFEF), (0x1F300, 0x1F6FF), (0x1F900, 0x1F9FF),
+    (0x10000, 0x1034F), (0x0378, 0x0379), (0xFFF0, 0xFFFD), (0x1D400, 0x1D7FF), (0x0660, 0x0669),
+]
+
+
+def stress_cases(n, seed):
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        parts = []
+        for _ in range(rng.randint(1, 40)):
+            r = rng.random()
+            if r < 0.35:
+                parts.append(rng.choice(FUZZ_PIECES))
+            elif r < 0.45:
+                parts.append(rng.choice([" ", "\t", "\n", "\u3000"]) * rng.randint(2, 70))
+            else:
+                lo, hi = rng.choice(FUZZ_RANGES)
+                parts.append("".join(chr(rng.randint(lo, hi)) for _ in range(rng.randint(1, 6))))
+        cases.append((f"stress-{i}", "".join(parts), rng.random() < 0.8))
+    return cases
 
 
 def gguf_metadata_copy(src, dst, replace):
@@ -162,7 +197,13 @@ def model_facts(llm):
 
 
 def main():
-    cases = CASES + fuzz_cases()
+    args = sys.argv[1:]
+    out_path = OUT
+    if args[:1] == ["--fuzz"]:
+        cases = stress_cases(int(args[1]), seed=int(os.environ.get("SEED", "1")))
+        out_path = args[args.index("--out") + 1]
+    else:
+        cases = CASES + fuzz_cases()
     out = {"cases": [{"name": n, "text": t, "parse_special": s} for n, t, s in cases], "models": {}}
     for key, file in MODELS.items():
         path = os.path.join(MODELS_DIR, file)
@@ -180,11 +221,11 @@ def main():
             key = f"smollm2@{pre}"
             out["models"][key] = {"file": MODELS["smollm2"], "pre": pre, **model_facts(llm), "ids": ids}
             print(f"{key}: {sum(map(len, ids))} tokens over {len(cases)} texts", file=sys.stderr)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w", encoding="utf-8") as f:
+    os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    with open(out_path, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
-    print(f"wrote {OUT} ({os.path.getsize(OUT)} bytes)", file=sys.stderr)
+    print(f"wrote {out_path} ({os.path.getsize(out_path)} bytes)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -53,6 +53,30 @@ import SwiftletTokenizers
         #expect(t.isEndOfGeneration(0))
     }
 
+    /// Digit grouping and whole-word lookups differ between pre-tokenizers; SmolLM2's vocabulary (single
+    /// digits only, every word reachable by merges) cannot show it, so this vocabulary is made for it.
+    @Test(arguments: [
+        ("gpt-2", ["1234", "5", "67", "Ġ", "x", "y"]),
+        ("llama-bpe", ["123", "456", "7", "Ġxy"]),
+        ("qwen2", ["1", "2", "3", "4", "5", "6", "7", "Ġ", "x", "y"]),
+        ("smollm", ["1", "2", "3", "4", "5", "6", "7", "Ġ", "x", "y"]),
+        ("default", ["123", "456", "7", "Ġ", "x", "y"]),
+    ])
+    func preTokenizersGroupDigitsAndWords(pre: String, expected: [String]) throws {
+        let tokens = ["1", "2", "3", "4", "5", "6", "7", "12", "123", "1234", "45", "456", "4567", "67",
+                      "Ġ", "x", "y", "Ġxy"]
+        let gguf = try TinyGGUF.write([
+            ("tokenizer.ggml.model", .string("gpt2")),
+            ("tokenizer.ggml.pre", .string(pre)),
+            ("tokenizer.ggml.tokens", .strings(tokens)),
+            ("tokenizer.ggml.merges", .strings(["1 2", "12 3", "123 4", "4 5", "45 6", "456 7", "6 7"])),
+        ])
+        let t = try TokenizerLoader.load(gguf: gguf)
+        // gpt-2: one word, merged by rank. llama-bpe: \p{N}{1,3} groups, and " xy" is a token so it skips
+        // the (missing) merges. qwen2/smollm: digits one by one. default: [0-9]{3} groups after \p{N}+.
+        #expect(t.encode("1234567 xy", parseSpecial: false) == expected.map { Int32(tokens.firstIndex(of: $0)!) })
+    }
+
     @Test func sentencePieceMergesByScoreWithByteFallback() throws {
         var tokens = ["<unk>", "<s>", "</s>", "▁", "a", "b", "▁a", "ab", "▁ab"]
         var scores: [Float] = [0, 0, 0, -1, -2, -2, -3, -1.5, -0.5]
