@@ -42,11 +42,13 @@ func superBlockK45<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRaw
     let (scales, mins) = unpackScalesK4(b + 4)
     let mins16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(Int64(bitPattern: mins)))
     let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride
+    // The 8 scales as int16 in both 128-bit halves; sub-block j's scale is spread to all lanes by one shuffle.
+    let scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(Int64(bitPattern: scales))))
     var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
     for c in 0..<4 {
         let (lo, hi) = quants(c)
-        let scLo = _mm256_set1_epi16(Int16(truncatingIfNeeded: scales >> (16 * c)) & 0xFF)
-        let scHi = _mm256_set1_epi16(Int16(truncatingIfNeeded: scales >> (16 * c + 8)) & 0xFF)
+        let scLo = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16(Int16(4 * c | (4 * c + 1) << 8)))
+        let scHi = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16(Int16((4 * c + 2) | (4 * c + 3) << 8)))
         @inline(__always) func add(_ xb: UnsafeRawPointer, _ s: inout __m256i) {
             let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ld256(xb + 4 + 64 * c)), scLo)
             let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, ld256(xb + 36 + 64 * c)), scHi)

@@ -11,33 +11,34 @@ protocol Q32Format {
     static var hasMin: Bool { get }
     /// Quants are 0...31 and go straight into maddubs' unsigned operand; else signed, via the sign trick.
     static var unsignedQuants: Bool { get }
+    /// Q4_0/Q5_0: weights are d * (q - offset); the dot uses unsigned q and subtracts offset * d * sum(x).
+    static var offset: Int { get }
     static func quants(_ b: UnsafeRawPointer) -> __m256i
 }
 
 enum FQ4_0: Q32Format {
     static var blockBytes: Int { 18 }
     static var hasMin: Bool { false }
-    static var unsignedQuants: Bool { false }
-    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i {
-        _mm256_sub_epi8(nibbles32(b + 2), _mm256_set1_epi8(8))
-    }
+    static var unsignedQuants: Bool { true }
+    static var offset: Int { 8 }
+    @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 2) }
 }
 
 enum FQ4_1: Q32Format {
     static var blockBytes: Int { 20 }
     static var hasMin: Bool { true }
     static var unsignedQuants: Bool { true }
+    static var offset: Int { 0 }
     @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { nibbles32(b + 4) }
 }
 
 enum FQ5_0: Q32Format {
     static var blockBytes: Int { 22 }
     static var hasMin: Bool { false }
-    static var unsignedQuants: Bool { false }
-    /// nibble | bit << 4, minus 16: where the 5th bit is clear, OR-ing 0xF0 gives nibble - 16 as int8.
+    static var unsignedQuants: Bool { true }
+    static var offset: Int { 16 }
     @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i {
-        let high = _mm256_andnot_si256(bitsToBytes32(b + 2), _mm256_set1_epi8(-16))
-        return _mm256_or_si256(nibbles32(b + 6), high)
+        _mm256_or_si256(nibbles32(b + 6), _mm256_and_si256(bitsToBytes32(b + 2), _mm256_set1_epi8(0x10)))
     }
 }
 
@@ -45,6 +46,7 @@ enum FQ5_1: Q32Format {
     static var blockBytes: Int { 24 }
     static var hasMin: Bool { true }
     static var unsignedQuants: Bool { true }
+    static var offset: Int { 0 }
     @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i {
         _mm256_or_si256(nibbles32(b + 8), _mm256_and_si256(bitsToBytes32(b + 4), _mm256_set1_epi8(0x10)))
     }
@@ -54,6 +56,7 @@ enum FQ8_0: Q32Format {
     static var blockBytes: Int { 34 }
     static var hasMin: Bool { false }
     static var unsignedQuants: Bool { false }
+    static var offset: Int { 0 }
     @inline(__always) static func quants(_ b: UnsafeRawPointer) -> __m256i { ld256(b + 2) }
 }
 
@@ -61,8 +64,12 @@ enum Q32Kernels<F: Q32Format> {
     static var actBytes: Int { F.hasMin ? 36 : 34 }
     static var actQs: Int { F.hasMin ? 4 : 2 }
 
+    /// Whether term() adds a per-block scalar m_w * s_x (a min, or the offset of Q4_0/Q5_0).
+    static var hasScalarTerm: Bool { F.hasMin || F.offset != 0 }
+
     /// The activation blocks' f16 (d, s) as float pairs, converted once per call instead of once per weight row:
-    /// out[2 * (c * nb + i)] = d, [+ 1] = s of block i of activation row c (s only for Q8_1).
+    /// out[2 * (c * nb + i)] = d, [+ 1] = s = d * sum(q) of block i of activation row c (Q8_1 stores s; for
+    /// Q8_0 it is computed here when the weight format has an offset).
     @inline(__always) static func convertScales(_ x: UnsafeRawPointer, _ xStride: Int, _ cols: Int, _ nb: Int,
                                                 _ out: UnsafeMutablePointer<Float>) {
         for c in 0..<cols {
@@ -70,6 +77,9 @@ enum Q32Kernels<F: Q32Format> {
             for _ in 0..<nb {
                 let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
                 o[0] = ds[0]; o[1] = ds[1]
+                if F.offset != 0 {
+                    o[1] = ds[0] * Float(hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs))))
+                }
                 xb += actBytes; o += 2
             }
         }
@@ -81,7 +91,8 @@ enum Q32Kernels<F: Q32Format> {
             let w = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: b.loadUnaligned(as: UInt32.self))))
             return (w[0], w[1])
         }
-        return (h2f(b), 0)
+        let d = h2f(b)
+        return (d, d * Float(-F.offset))
     }
 
     /// acc += d_w * d_x * dot(q, x) for one block; m += m_w * s_x (formats with a min). xs: (d_x, s_x).
@@ -91,7 +102,7 @@ enum Q32Kernels<F: Q32Format> {
         // Signed quants: |q| (once per block) times the activation with q's sign.
         let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)
         acc = _mm256_fmadd_ps(_mm256_set1_ps(dw * xs[0]), _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
-        if F.hasMin { m += mw * xs[1] }
+        if hasScalarTerm { m = m.addingProduct(mw, xs[1]) }
     }
 
     /// Dot products of weight row `w` (nb blocks) with C activation rows at x + c * xStride, whose converted
