@@ -1,6 +1,7 @@
 // Scalar reference kernels: plain loops over ggml's block layouts, no SIMD. They are the test oracle for the
 // AVX2 kernels and the portable fallback. Integer partial sums are exact; float accumulation follows ggml's
-// generic code (one float multiply-add per block).
+// generic code (one float multiply-add per block). Per-block functions are picked once per format; scratch for
+// unpacked quants lives on the stack.
 import SwiftletCore
 
 /// Byte offsets of block fields, taken from the structs in Blocks.swift so the layouts have one source.
@@ -40,18 +41,18 @@ enum Off {
 /// The 32 or 256 integer quants of one block, in element order (offsets removed only where a format has none).
 enum RefUnpack {
     /// Q4_0/Q4_1: 0...15.
-    @inline(__always) static func nibbles(_ qs: UnsafeRawPointer, _ q: inout [Int]) {
+    @inline(__always) static func nibbles(_ qs: UnsafeRawPointer, _ q: UnsafeMutablePointer<Int>) {
         for j in 0..<16 { q[j] = u8(qs, j) & 0xF; q[j + 16] = u8(qs, j) >> 4 }
     }
     /// Q5_0/Q5_1: 0...31.
-    @inline(__always) static func fiveBit(_ qh: UInt32, _ qs: UnsafeRawPointer, _ q: inout [Int]) {
+    @inline(__always) static func fiveBit(_ qh: UInt32, _ qs: UnsafeRawPointer, _ q: UnsafeMutablePointer<Int>) {
         for j in 0..<16 {
             q[j] = (u8(qs, j) & 0xF) | Int((qh >> UInt32(j)) & 1) << 4
             q[j + 16] = (u8(qs, j) >> 4) | Int((qh >> UInt32(j + 16)) & 1) << 4
         }
     }
-    /// Q4_K (hasHigh false) / Q5_K: 0...15 or 0...31, element order.
-    static func k45(_ b: UnsafeRawPointer, five: Bool, _ q: inout [Int]) {
+    /// Q4_K (five false) / Q5_K: 0...15 or 0...31, element order.
+    static func k45(_ b: UnsafeRawPointer, five: Bool, _ q: UnsafeMutablePointer<Int>) {
         let qs = b + (five ? Off.q5Kqs : Off.q4Kqs)
         for c in 0..<4 {                 // 4 chunks of 64 weights: low nibbles, then high nibbles
             for l in 0..<32 {
@@ -68,7 +69,7 @@ enum RefUnpack {
         }
     }
     /// Q6_K: -32...31, element order.
-    static func k6(_ b: UnsafeRawPointer, _ q: inout [Int]) {
+    static func k6(_ b: UnsafeRawPointer, _ q: UnsafeMutablePointer<Int>) {
         for half in 0..<2 {              // 2 halves of 128 weights
             let ql = b + 64 * half, qh = b + Off.q6Kqh + 32 * half
             for l in 0..<32 {
@@ -84,55 +85,77 @@ enum RefUnpack {
 
 /// Scalar reference dequantize / dot / quantize for every supported format.
 public enum ReferenceKernels {
-    // MARK: dequantize (row of k elements)
+    // MARK: dequantize
 
-    public static func dequantize(_ type: GGMLType, _ src: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ k: Int) {
-        let bs = type.blockSize, bb = type.blockBytes
-        var q = [Int](repeating: 0, count: 256)
-        for i in 0..<(k / bs) {
-            let b = src + i * bb, out = y + i * bs
-            switch type {
-            case .f32: out[0] = b.loadUnaligned(as: Float.self)
-            case .f16: out[0] = halfToFloat(b.loadUnaligned(as: UInt16.self))
-            case .bf16: out[0] = bf16ToFloat(b.loadUnaligned(as: UInt16.self))
-            case .q4_0:
-                let d = f16(b, 0); RefUnpack.nibbles(b + 2, &q)
-                for j in 0..<32 { out[j] = Float(q[j] - 8) * d }
-            case .q4_1:
-                let d = f16(b, 0), m = f16(b, 2); RefUnpack.nibbles(b + Off.q4_1qs, &q)
-                for j in 0..<32 { out[j] = Float(q[j]) * d + m }
-            case .q5_0:
-                let d = f16(b, 0); RefUnpack.fiveBit(u32(b, Off.q5_0qh), b + Off.q5_0qs, &q)
-                for j in 0..<32 { out[j] = Float(q[j] - 16) * d }
-            case .q5_1:
-                let d = f16(b, 0), m = f16(b, 2); RefUnpack.fiveBit(u32(b, Off.q5_1qh), b + Off.q5_1qs, &q)
-                for j in 0..<32 { out[j] = Float(q[j]) * d + m }
-            case .q8_0:
-                let d = f16(b, 0)
-                for j in 0..<32 { out[j] = Float(i8(b, 2 + j)) * d }
-            case .q8_1:
-                let d = f16(b, 0)
-                for j in 0..<32 { out[j] = Float(i8(b, Off.q8_1qs + j)) * d }
-            case .q4_K, .q5_K:
+    /// Dequantizes one block (blockSize elements) into out; q is scratch for 256 unpacked quants.
+    typealias DequantizeBlock = @Sendable (_ b: UnsafeRawPointer, _ out: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Int>) -> Void
+
+    static func dequantizeBlock(_ type: GGMLType) -> DequantizeBlock? {
+        switch type {
+        case .f32: return { b, out, _ in out[0] = b.loadUnaligned(as: Float.self) }
+        case .f16: return { b, out, _ in out[0] = halfToFloat(b.loadUnaligned(as: UInt16.self)) }
+        case .bf16: return { b, out, _ in out[0] = bf16ToFloat(b.loadUnaligned(as: UInt16.self)) }
+        case .q4_0: return { b, out, q in
+            let d = f16(b, 0); RefUnpack.nibbles(b + 2, q)
+            for j in 0..<32 { out[j] = Float(q[j] - 8) * d }
+        }
+        case .q4_1: return { b, out, q in
+            let d = f16(b, 0), m = f16(b, 2); RefUnpack.nibbles(b + Off.q4_1qs, q)
+            for j in 0..<32 { out[j] = Float(q[j]) * d + m }
+        }
+        case .q5_0: return { b, out, q in
+            let d = f16(b, 0); RefUnpack.fiveBit(u32(b, Off.q5_0qh), b + Off.q5_0qs, q)
+            for j in 0..<32 { out[j] = Float(q[j] - 16) * d }
+        }
+        case .q5_1: return { b, out, q in
+            let d = f16(b, 0), m = f16(b, 2); RefUnpack.fiveBit(u32(b, Off.q5_1qh), b + Off.q5_1qs, q)
+            for j in 0..<32 { out[j] = Float(q[j]) * d + m }
+        }
+        case .q8_0: return { b, out, _ in
+            let d = f16(b, 0)
+            for j in 0..<32 { out[j] = Float(i8(b, 2 + j)) * d }
+        }
+        case .q8_1: return { b, out, _ in
+            let d = f16(b, 0)
+            for j in 0..<32 { out[j] = Float(i8(b, Off.q8_1qs + j)) * d }
+        }
+        case .q4_K, .q5_K:
+            let five = type == .q5_K
+            return { b, out, q in
                 let d = f16(b, 0), dmin = f16(b, 2)
-                RefUnpack.k45(b, five: type == .q5_K, &q)
+                RefUnpack.k45(b, five: five, q)
                 for j in 0..<8 {
                     let (sc, m) = scaleMinK4(j, b + Off.q4Kscales)
                     let d1 = d * Float(sc), m1 = dmin * Float(m)
                     for l in 0..<32 { out[32 * j + l] = d1 * Float(q[32 * j + l]) - m1 }
                 }
-            case .q6_K:
-                let d = f16(b, Off.q6Kd); RefUnpack.k6(b, &q)
-                for g in 0..<16 {
-                    let dg = d * Float(i8(b, Off.q6Kscales + g))
-                    for l in 0..<16 { out[16 * g + l] = dg * Float(q[16 * g + l]) }
-                }
-            case .q8_K:
-                let d = b.loadUnaligned(as: Float.self)
-                for j in 0..<256 { out[j] = d * Float(i8(b, Off.q8Kqs + j)) }
-            default: fatalError("dequantize: unsupported \(type.rawValue)")
+            }
+        case .q6_K: return { b, out, q in
+            let d = f16(b, Off.q6Kd); RefUnpack.k6(b, q)
+            for g in 0..<16 {
+                let dg = d * Float(i8(b, Off.q6Kscales + g))
+                for l in 0..<16 { out[16 * g + l] = dg * Float(q[16 * g + l]) }
             }
         }
+        case .q8_K: return { b, out, _ in
+            let d = b.loadUnaligned(as: Float.self)
+            for j in 0..<256 { out[j] = d * Float(i8(b, Off.q8Kqs + j)) }
+        }
+        default: return nil
+        }
+    }
+
+    static func dequantizeRow(_ block: DequantizeBlock, _ bs: Int, _ bb: Int,
+                              _ src: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ k: Int) {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { q in
+            for i in 0..<(k / bs) { block(src + i * bb, y + i * bs, q.baseAddress!) }
+        }
+    }
+
+    /// Dequantizes a row of k elements of `type` (weights, or Q8_0/Q8_1/Q8_K activations).
+    public static func dequantize(_ type: GGMLType, _ src: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ k: Int) {
+        guard let block = dequantizeBlock(type) else { fatalError("dequantize: unsupported type \(type.rawValue)") }
+        dequantizeRow(block, type.blockSize, type.blockBytes, src, y, k)
     }
 
     // MARK: activation quantization
@@ -179,37 +202,41 @@ public enum ReferenceKernels {
 
     // MARK: dot products (weight row against an activation row in the format's activation type)
 
-    public static func dot(_ type: GGMLType, _ w: UnsafeRawPointer, _ x: UnsafeRawPointer, _ k: Int) -> Float {
-        var sumf: Float = 0
-        var q = [Int](repeating: 0, count: 256)
-        let bs = type.blockSize, bb = type.blockBytes
-        let xf = x.assumingMemoryBound(to: Float.self)
-        for i in 0..<(k / bs) {
-            let b = w + i * bb
+    /// Dot product of one weight block with the matching activation block (f32 element / Q8_0 / Q8_1 / Q8_K).
+    typealias DotBlock = @Sendable (_ b: UnsafeRawPointer, _ xb: UnsafeRawPointer, _ q: UnsafeMutablePointer<Int>) -> Float
+
+    static func dotBlock(_ type: GGMLType) -> DotBlock? {
+        switch type {
+        case .f32: return { b, x, _ in b.loadUnaligned(as: Float.self) * x.loadUnaligned(as: Float.self) }
+        case .f16: return { b, x, _ in halfToFloat(b.loadUnaligned(as: UInt16.self)) * x.loadUnaligned(as: Float.self) }
+        case .bf16: return { b, x, _ in bf16ToFloat(b.loadUnaligned(as: UInt16.self)) * x.loadUnaligned(as: Float.self) }
+        case .q4_0, .q5_0, .q8_0:                      // against Q8_0
+            let unpack: @Sendable (UnsafeRawPointer, UnsafeMutablePointer<Int>) -> Void
             switch type {
-            case .f32: sumf += b.loadUnaligned(as: Float.self) * xf[i]
-            case .f16: sumf += halfToFloat(b.loadUnaligned(as: UInt16.self)) * xf[i]
-            case .bf16: sumf += bf16ToFloat(b.loadUnaligned(as: UInt16.self)) * xf[i]
-            case .q4_0, .q5_0, .q8_0:          // against Q8_0
-                let xb = x + 34 * i
-                switch type {
-                case .q4_0: RefUnpack.nibbles(b + 2, &q); for j in 0..<32 { q[j] -= 8 }
-                case .q5_0: RefUnpack.fiveBit(u32(b, Off.q5_0qh), b + Off.q5_0qs, &q); for j in 0..<32 { q[j] -= 16 }
-                default: for j in 0..<32 { q[j] = i8(b, 2 + j) }
-                }
+            case .q4_0: unpack = { b, q in RefUnpack.nibbles(b + 2, q); for j in 0..<32 { q[j] -= 8 } }
+            case .q5_0: unpack = { b, q in
+                RefUnpack.fiveBit(u32(b, Off.q5_0qh), b + Off.q5_0qs, q); for j in 0..<32 { q[j] -= 16 }
+            }
+            default: unpack = { b, q in for j in 0..<32 { q[j] = i8(b, 2 + j) } }
+            }
+            return { b, xb, q in
+                unpack(b, q)
                 var sumi = 0
                 for j in 0..<32 { sumi += q[j] * i8(xb, 2 + j) }
-                sumf += Float(sumi) * (f16(b, 0) * f16(xb, 0))
-            case .q4_1, .q5_1:                 // against Q8_1
-                let xb = x + 36 * i
-                if type == .q4_1 { RefUnpack.nibbles(b + Off.q4_1qs, &q) }
-                else { RefUnpack.fiveBit(u32(b, Off.q5_1qh), b + Off.q5_1qs, &q) }
+                return Float(sumi) * (f16(b, 0) * f16(xb, 0))
+            }
+        case .q4_1, .q5_1:                             // against Q8_1: d*dx*sum(q*x) + m * s
+            let five = type == .q5_1
+            return { b, xb, q in
+                if five { RefUnpack.fiveBit(u32(b, Off.q5_1qh), b + Off.q5_1qs, q) } else { RefUnpack.nibbles(b + Off.q4_1qs, q) }
                 var sumi = 0
                 for j in 0..<32 { sumi += q[j] * i8(xb, Off.q8_1qs + j) }
-                sumf += Float(sumi) * (f16(b, 0) * f16(xb, 0)) + f16(b, 2) * f16(xb, 2)
-            case .q4_K, .q5_K:                 // against Q8_K
-                let xb = x + 292 * i
-                RefUnpack.k45(b, five: type == .q5_K, &q)
+                return Float(sumi) * (f16(b, 0) * f16(xb, 0)) + f16(b, 2) * f16(xb, 2)
+            }
+        case .q4_K, .q5_K:                             // against Q8_K; mins via the activation's group sums
+            let five = type == .q5_K
+            return { b, xb, q in
+                RefUnpack.k45(b, five: five, q)
                 var sumi = 0, summ = 0
                 for j in 0..<8 {
                     let (sc, m) = scaleMinK4(j, b + Off.q4Kscales)
@@ -221,21 +248,40 @@ public enum ReferenceKernels {
                     summ += m * bsum
                 }
                 let dx = xb.loadUnaligned(as: Float.self)
-                sumf += f16(b, 0) * dx * Float(sumi) - f16(b, 2) * dx * Float(summ)
-            case .q6_K:
-                let xb = x + 292 * i
-                RefUnpack.k6(b, &q)
+                return f16(b, 0) * dx * Float(sumi) - f16(b, 2) * dx * Float(summ)
+            }
+        case .q6_K:
+            return { b, xb, q in
+                RefUnpack.k6(b, q)
                 var sumi = 0
                 for g in 0..<16 {
                     var s = 0
                     for l in 0..<16 { s += q[16 * g + l] * i8(xb, Off.q8Kqs + 16 * g + l) }
                     sumi += i8(b, Off.q6Kscales + g) * s
                 }
-                sumf += f16(b, Off.q6Kd) * xb.loadUnaligned(as: Float.self) * Float(sumi)
-            default: fatalError("dot: unsupported \(type.rawValue)")
+                return f16(b, Off.q6Kd) * xb.loadUnaligned(as: Float.self) * Float(sumi)
             }
+        default: return nil
         }
+    }
+
+    /// sum over blocks of dotBlock, in block order.
+    static func dotRow(_ block: DotBlock, _ bs: Int, _ bb: Int, _ xbb: Int, _ w: UnsafeRawPointer,
+                       _ x: UnsafeRawPointer, _ k: Int, _ q: UnsafeMutablePointer<Int>) -> Float {
+        var sumf: Float = 0
+        for i in 0..<(k / bs) { sumf += block(w + i * bb, x + i * xbb, q) }
         return sumf
+    }
+
+    /// Dot product of a weight row of `type` with an activation row already in `activationType(for: type)`.
+    public static func dot(_ type: GGMLType, _ w: UnsafeRawPointer, _ x: UnsafeRawPointer, _ k: Int) -> Float {
+        guard let block = dotBlock(type), let act = activationType(for: type) else {
+            fatalError("dot: unsupported type \(type.rawValue)")
+        }
+        let xbb = act.blockBytes * (type.blockSize / act.blockSize)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { q in
+            dotRow(block, type.blockSize, type.blockBytes, xbb, w, x, k, q.baseAddress!)
+        }
     }
 
     /// The activation type a weight format is dotted against (ggml's vec_dot_type).
@@ -260,21 +306,30 @@ public enum ReferenceKernels {
         }
     }
 
-    /// Reference WeightKernels for `type` (nil when unsupported).
+    /// Reference WeightKernels for `type` (nil when unsupported); the per-block functions are picked here, once.
     static func kernels(for type: GGMLType) -> WeightKernels? {
-        guard let act = activationType(for: type), let actBlock = act.byteCount(elements: act.blockSize) else { return nil }
-        _ = actBlock
+        guard let act = activationType(for: type), let deq = dequantizeBlock(type), let dot = dotBlock(type) else {
+            return nil
+        }
+        let bs = type.blockSize, bb = type.blockBytes
+        let xbb = act.blockBytes * (bs / act.blockSize)      // activation bytes per weight block
         return WeightKernels(
             type: type, activationType: act,
-            dequantizeRow: { src, dst, k in dequantize(type, src, dst, k) },
+            dequantizeRow: { src, dst, k in dequantizeRow(deq, bs, bb, src, dst, k) },
             quantizeActivation: { x, dst, k in quantizeActivation(act, x, dst, k) },
             matvec: { w, rows, k, xq, y in
-                let rb = type.byteCount(elements: k)!
-                for r in rows { y[r - rows.lowerBound] = dot(type, w + r * rb, xq, k) }
+                let rowBytes = k / bs * bb
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { q in
+                    for r in rows { y[r - rows.lowerBound] = dotRow(dot, bs, bb, xbb, w + r * rowBytes, xq, k, q.baseAddress!) }
+                }
             },
             matmul: { w, rows, k, xq, xqStride, n, y, ldy in
-                let rb = type.byteCount(elements: k)!
-                for j in 0..<n { for r in rows { y[j * ldy + r] = dot(type, w + r * rb, xq + j * xqStride, k) } }
+                let rowBytes = k / bs * bb
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { q in
+                    for j in 0..<n {
+                        for r in rows { y[j * ldy + r] = dotRow(dot, bs, bb, xbb, w + r * rowBytes, xq + j * xqStride, k, q.baseAddress!) }
+                    }
+                }
             })
     }
 }
