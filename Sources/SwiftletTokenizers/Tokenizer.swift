@@ -36,6 +36,14 @@ extension Tokenizer {
     /// Token ids of `text` with special-token texts parsed as special tokens.
     public func encode(_ text: String) -> [Int32] { encode(text, parseSpecial: true) }
 
+    /// Token ids of a prompt: BOS first when the vocabulary asks for it (`addBOS`) and `addSpecial` is set,
+    /// as llama.cpp's `llama_tokenize(add_special:)`.
+    public func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool) -> [Int32] {
+        let ids = encode(text, parseSpecial: parseSpecial)
+        guard addSpecial, addBOS, let bos else { return ids }
+        return [bos] + ids
+    }
+
     /// Control tokens render as empty.
     public func bytes(of id: Int32) -> [UInt8] { bytes(of: id, renderSpecial: false) }
 

@@ -46,6 +46,8 @@ import SwiftletTokenizers
         // Which of several end-of-turn candidates llama.cpp calls "eot" depends on its hash-map order;
         // what matters is that ours ends generation.
         if let eot = t.eot { #expect(t.isEndOfGeneration(eot)) }
+        let prompt = t.encode("hi", addSpecial: true, parseSpecial: true)
+        #expect(prompt == (expected.add_bos ? [expected.bos!] : []) + t.encode("hi", parseSpecial: true))
         if loaded.seconds > 0 { print("\(model): tokenizer loaded in \(String(format: "%.3f", loaded.seconds)) s (GGUF metadata parse included)") }
     }
 
@@ -100,9 +102,11 @@ import SwiftletTokenizers
         let build = Date().timeIntervalSince(clock)
 
         // ~1 MB of varied text: words rarely repeat, so the per-call word cache helps little.
+        // SWIFTLET_TOKENIZER_BENCH_TEXT names a file to use instead (to compare with the peer on the same text).
         var rng = SplitMix64(seed: 7)
         let pieces = Golden.shared.cases.map(\.text).filter { !$0.isEmpty }
-        var text = ""
+        var text = ProcessInfo.processInfo.environment["SWIFTLET_TOKENIZER_BENCH_TEXT"]
+            .flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
         while text.utf8.count < 1_000_000 {
             text += pieces[Int(rng.next() % UInt64(pieces.count))]
             text += " w\(rng.next() % 100_000)x\(rng.next() % 977) "
