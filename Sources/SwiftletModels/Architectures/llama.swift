@@ -1,0 +1,39 @@
+// Llama family (Llama 2/3, SmolLM2, Mistral-style GGUFs): RMSNorm, RoPE, grouped-query attention, SwiGLU.
+import SwiftletFormats
+
+public enum LlamaArchitecture {
+    public static func config(gguf: GGUFFile) throws -> DecoderConfig {
+        let hp = try GGUFHyperparameters(gguf)
+        let hidden = try hp.int("embedding_length")
+        let heads = try hp.int("attention.head_count")
+        let headDim = try hp.int("attention.key_length", default: hidden / max(heads, 1))
+        var c = DecoderConfig(
+            architecture: hp.arch, hiddenSize: hidden, layerCount: try hp.int("block_count"),
+            headCount: heads, kvHeadCount: try hp.int("attention.head_count_kv", default: heads),
+            headDim: headDim, valueDim: try hp.int("attention.value_length", default: headDim),
+            ffnSize: try hp.int("feed_forward_length"), vocabSize: try hp.vocabSize(),
+            contextLength: try hp.int("context_length", default: 2048),
+            normEps: try hp.float("attention.layer_norm_rms_epsilon", default: 1e-5),
+            ropeDims: try hp.int("rope.dimension_count", default: headDim),
+            ropeBase: try hp.float("rope.freq_base", default: 10000),
+            // llama.cpp's converter permutes Q/K rows so that adjacent-pair rotation applies.
+            ropeLayout: .interleaved,
+            attentionScale: 1 / Float(headDim).squareRoot())
+        if hp.has("rope.scaling.type") || hp.has("rope.scale_linear") {
+            let type = gguf["\(hp.arch).rope.scaling.type"]?.string ?? "linear"
+            guard type == "linear" || type == "none" else {
+                throw ModelError("\(gguf.path): rope scaling \(type) is not supported yet (linear only)")
+            }
+            if type == "linear" {
+                c.ropeScale = try hp.float("rope.scaling.factor", default: try hp.float("rope.scale_linear", default: 1))
+            }
+        }
+        if hp.has("attention.sliding_window") {
+            c.slidingWindow = try hp.int("attention.sliding_window")
+            c.slidingLayers = Array(repeating: true, count: c.layerCount)
+        }
+        c.tiedEmbeddings = gguf.tensorsByName["output.weight"] == nil
+        try c.validate()
+        return c
+    }
+}

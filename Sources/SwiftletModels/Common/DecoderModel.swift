@@ -1,0 +1,196 @@
+// The forward pass shared by every decoder-only architecture: embeddings, attention + MLP blocks
+// (with the variants DecoderConfig names), final norm and the output projection.
+import SwiftletCore
+import SwiftletKernels
+
+/// Which positions of a batch need next-token logits.
+public enum LogitsRequest: Sendable {
+    case last
+    case all
+}
+
+/// A decoder-only language model: configuration plus weights. It holds no per-request state:
+/// caches and scratch buffers are passed in, so many sequences can share one model.
+public final class DecoderModel: @unchecked Sendable {
+    public let config: DecoderConfig
+    public let weights: DecoderWeights
+    let ropeGlobal: Rope
+    let ropeLocal: Rope
+
+    public init(config: DecoderConfig, weights: DecoderWeights) {
+        self.config = config
+        self.weights = weights
+        ropeGlobal = Rope(dims: config.ropeDims, base: config.ropeBase, layout: config.ropeLayout, positionScale: config.ropeScale)
+        ropeLocal = Rope(dims: config.ropeDims, base: config.slidingRopeBase ?? config.ropeBase, layout: config.ropeLayout)
+    }
+
+    public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
+
+    /// Scratch for batches of up to `maxBatch` tokens, with every activation buffer allocated now.
+    public func makeScratch(maxBatch: Int, contextCapacity: Int, threads: Int, logitRows: Int = 1) -> DecoderScratch {
+        let s = DecoderScratch(config: config, maxBatch: maxBatch, contextCapacity: contextCapacity,
+                               threads: threads, logitRows: logitRows)
+        var all: [Linear] = [weights.output]
+        for l in weights.layers { all += [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] }
+        for linear in all { _ = s.buffer(for: linear.kernels.activationType) }
+        return s
+    }
+
+    /// Evaluates `tokens` at the positions after those already in `cache`, appends their keys and
+    /// values to it, and hands the requested logit rows to `onLogits(indexInBatch, logits)`.
+    public func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch s: DecoderScratch,
+                        pool: ThreadPool, logits request: LogitsRequest,
+                        onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) throws {
+        let c = config
+        let n = tokens.count
+        guard n > 0 else { return }
+        guard n <= s.maxBatch else { throw ModelError("batch of \(n) tokens exceeds the scratch size \(s.maxBatch)") }
+        guard s.threads >= pool.threadCount else { throw ModelError("scratch made for \(s.threads) threads, pool has \(pool.threadCount)") }
+        let p0 = cache.count
+        guard p0 + n <= cache.capacity else {
+            throw ModelError("context length exceeded: \(p0 + n) positions needed, the cache holds \(cache.capacity) (model context \(c.contextLength))")
+        }
+        for t in tokens where t < 0 || Int(t) >= c.vocabSize {
+            throw ModelError("token id \(t) is outside the vocabulary (0..<\(c.vocabSize))")
+        }
+        let H = c.hiddenSize
+
+        // Embeddings and rope tables.
+        for i in 0..<n {
+            weights.embedding.row(Int(tokens[i]), into: s.x + i * H)
+            if let e = c.embeddingScale { Vector.scale(s.x + i * H, e, H) }
+            ropeGlobal.table(position: p0 + i, into: s.ropeGlobal + i * c.ropeDims)
+            if c.slidingRopeBase != nil { ropeLocal.table(position: p0 + i, into: s.ropeLocal + i * c.ropeDims) }
+        }
+
+        for (l, w) in weights.layers.enumerated() {
+            // Attention block.
+            perToken(n, pool) { i in Vector.rmsNorm(s.x + i * H, w.attnNorm.values, s.xn + i * H, H, eps: c.normEps) }
+            quantize(s.xn, width: H, n: n, for: [w.q, w.k, w.v], s, pool)
+            multiply([(w.q, s.q), (w.k, s.k), (w.v, s.v)], n: n, s, pool)
+            let sliding = c.isSliding(l)
+            let table = sliding && c.slidingRopeBase != nil ? s.ropeLocal : s.ropeGlobal
+            let rope = sliding ? ropeLocal : ropeGlobal
+            perToken(n, pool) { i in
+                let q = s.q + i * c.qDim, k = s.k + i * c.kvDim, v = s.v + i * c.vDim
+                if let qn = w.qNorm, let kn = w.kNorm {
+                    for h in 0..<c.headCount { Vector.rmsNorm(q + h * c.headDim, qn.values, q + h * c.headDim, c.headDim, eps: c.normEps) }
+                    for h in 0..<c.kvHeadCount { Vector.rmsNorm(k + h * c.headDim, kn.values, k + h * c.headDim, c.headDim, eps: c.normEps) }
+                }
+                let cs = table + i * c.ropeDims
+                rope.apply(q, heads: c.headCount, stride: c.headDim, table: cs)
+                rope.apply(k, heads: c.kvHeadCount, stride: c.headDim, table: cs)
+                Attention.storeHalf(k, cache.keyRow(layer: l, position: p0 + i), c.kvDim)
+                Attention.storeHalf(v, cache.valueRow(layer: l, position: p0 + i), c.vDim)
+            }
+            attend(layer: l, n: n, p0: p0, sliding: sliding, cache, s, pool)
+            let attWidth = c.headCount * c.valueDim
+            quantize(s.att, width: attWidth, n: n, for: [w.o], s, pool)
+            multiply([(w.o, s.tmp)], n: n, s, pool)
+            perToken(n, pool) { i in
+                if let pn = w.postAttnNorm { Vector.rmsNorm(s.tmp + i * H, pn.values, s.tmp + i * H, H, eps: c.normEps) }
+                Vector.add(s.x + i * H, s.tmp + i * H, H)
+                Vector.rmsNorm(s.x + i * H, w.ffnNorm.values, s.xn + i * H, H, eps: c.normEps)
+            }
+
+            // MLP block.
+            quantize(s.xn, width: H, n: n, for: [w.gate, w.up], s, pool)
+            multiply([(w.gate, s.gate), (w.up, s.up)], n: n, s, pool)
+            let F = c.ffnSize
+            perToken(n, pool) { i in
+                switch c.activation {
+                case .silu: Vector.swiglu(s.gate + i * F, s.up + i * F, F)
+                case .geluTanh: Vector.geglu(s.gate + i * F, s.up + i * F, F)
+                }
+            }
+            quantize(s.gate, width: F, n: n, for: [w.down], s, pool)
+            multiply([(w.down, s.tmp)], n: n, s, pool)
+            perToken(n, pool) { i in
+                if let pn = w.postFfnNorm { Vector.rmsNorm(s.tmp + i * H, pn.values, s.tmp + i * H, H, eps: c.normEps) }
+                Vector.add(s.x + i * H, s.tmp + i * H, H)
+            }
+        }
+        cache.count = p0 + n
+
+        // Output projection, in chunks of logitRows rows.
+        let first = request == .last ? n - 1 : 0
+        var start = first
+        while start < n {
+            let rows = min(s.logitRows, n - start)
+            perToken(rows, pool) { i in
+                Vector.rmsNorm(s.x + (start + i) * H, weights.outputNorm.values, s.xn + i * H, H, eps: c.normEps)
+            }
+            quantize(s.xn, width: H, n: rows, for: [weights.output], s, pool)
+            multiply([(weights.output, s.logits)], n: rows, s, pool)
+            for i in 0..<rows {
+                let row = s.logits + i * c.vocabSize
+                if let cap = c.finalLogitSoftcap { Vector.softcap(row, c.vocabSize, cap: cap) }
+                onLogits(start + i, UnsafeBufferPointer(start: row, count: c.vocabSize))
+            }
+            start += rows
+        }
+    }
+
+    /// Runs body for each token index; on the caller's thread for one token, else across the pool.
+    @inline(__always)
+    func perToken(_ n: Int, _ pool: ThreadPool, _ body: (Int) -> Void) {
+        if n == 1 { body(0); return }
+        pool.parallelFor(n) { r in for i in r { body(i) } }
+    }
+
+    /// Quantizes n rows of `width` activations once per activation type the consumers need.
+    func quantize(_ x: UnsafeMutablePointer<Float>, width: Int, n: Int, for consumers: [Linear],
+                  _ s: DecoderScratch, _ pool: ThreadPool) {
+        var done: UInt64 = 0
+        for linear in consumers {
+            let k = linear.kernels
+            let bit = UInt64(1) << UInt64(k.activationType.rawValue)
+            if done & bit != 0 { continue }
+            done |= bit
+            let dst = s.buffer(for: k.activationType)
+            let stride = k.activationBytes(width)
+            perToken(n, pool) { i in k.quantizeActivation(x + i * width, dst + i * stride, width) }
+        }
+    }
+
+    /// y = W x for each (W, y), all in one dispatch: every thread takes its share of each W's rows.
+    func multiply(_ jobs: [(Linear, UnsafeMutablePointer<Float>)], n: Int, _ s: DecoderScratch, _ pool: ThreadPool) {
+        pool.run { t, threads in
+            for (w, y) in jobs {
+                let rows = ThreadPool.chunk(w.outputs, part: t, of: threads, granule: 16)
+                if rows.isEmpty { continue }
+                let k = w.kernels
+                let xq = UnsafeRawPointer(s.buffer(for: k.activationType))
+                if n == 1 {
+                    k.matvec(w.weights, rows, w.inputs, xq, y + rows.lowerBound)
+                } else {
+                    k.matmul(w.weights, rows, w.inputs, xq, k.activationBytes(w.inputs), n, y, w.outputs)
+                }
+            }
+        }
+    }
+
+    /// Causal (optionally windowed) attention of every (token, head) pair of the batch.
+    func attend(layer l: Int, n: Int, p0: Int, sliding: Bool, _ cache: KVCache, _ s: DecoderScratch, _ pool: ThreadPool) {
+        let c = config
+        let group = c.headCount / c.kvHeadCount
+        let window = sliding ? c.slidingWindow! : Int.max
+        let keys0 = cache.keyRow(layer: l, position: 0)
+        let values0 = cache.valueRow(layer: l, position: 0)
+        pool.run { t, threads in
+            let pairs = ThreadPool.chunk(n * c.headCount, part: t, of: threads)
+            let scores = s.scores + t * s.scoreCapacity
+            for pair in pairs {
+                let i = pair / c.headCount, h = pair % c.headCount
+                let pos = p0 + i
+                let lo = window == Int.max ? 0 : max(0, pos - window + 1)
+                let kvHead = h / group
+                Attention.head(q: s.q + i * c.qDim + h * c.headDim,
+                               k: keys0 + kvHead * c.headDim, v: values0 + kvHead * c.valueDim,
+                               kStride: c.kvDim, vStride: c.vDim, headDim: c.headDim, valueDim: c.valueDim,
+                               keys: lo..<(pos + 1), scale: c.attentionScale, scores: scores,
+                               out: s.att + i * c.headCount * c.valueDim + h * c.valueDim)
+            }
+        }
+    }
+}

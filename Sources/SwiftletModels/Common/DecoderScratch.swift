@@ -1,0 +1,64 @@
+// Working memory of one forward pass, sized once for a batch size so `forward` allocates nothing.
+import SwiftletCore
+
+/// Activation buffers for up to `maxBatch` tokens. Owned by the runtime (one per concurrent
+/// sequence or worker), never by the model.
+public final class DecoderScratch: @unchecked Sendable {
+    public let maxBatch: Int
+    public let threads: Int
+    /// Logit rows computed at once (the output projection runs in chunks of this many rows).
+    public let logitRows: Int
+    let x, xn, q, k, v, att, tmp, gate, up: UnsafeMutablePointer<Float>
+    let logits: UnsafeMutablePointer<Float>
+    /// (threads, capacity) attention scores.
+    let scores: UnsafeMutablePointer<Float>
+    let scoreCapacity: Int
+    /// (maxBatch, ropeDims) cos/sin tables for the global and the sliding-window rope bases.
+    let ropeGlobal, ropeLocal: UnsafeMutablePointer<Float>
+    /// Quantized activations, one buffer per activation type, indexed by GGMLType raw value.
+    var quantized: [UnsafeMutableRawPointer?]
+    let quantizedBytes: Int
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    public init(config c: DecoderConfig, maxBatch: Int, contextCapacity: Int, threads: Int, logitRows: Int = 1) {
+        self.maxBatch = maxBatch
+        self.threads = threads
+        self.logitRows = max(1, min(logitRows, maxBatch))
+        var allocations: [UnsafeMutableRawPointer] = []
+        func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64)
+            allocations.append(p)
+            return p.bindMemory(to: Float.self, capacity: max(n, 1))
+        }
+        let b = maxBatch
+        x = floats(b * c.hiddenSize)
+        xn = floats(b * c.hiddenSize)
+        q = floats(b * c.qDim)
+        k = floats(b * c.kvDim)
+        v = floats(b * c.vDim)
+        att = floats(b * c.headCount * c.valueDim)
+        tmp = floats(b * c.hiddenSize)
+        gate = floats(b * c.ffnSize)
+        up = floats(b * c.ffnSize)
+        logits = floats(self.logitRows * c.vocabSize)
+        scoreCapacity = contextCapacity
+        scores = floats(threads * contextCapacity)
+        ropeGlobal = floats(b * c.ropeDims)
+        ropeLocal = floats(b * c.ropeDims)
+        // Widest activation row in f32 bytes bounds every quantized layout.
+        quantizedBytes = b * max(c.hiddenSize, c.ffnSize, c.headCount * c.valueDim) * 4
+        quantized = Array(repeating: nil, count: 64)
+        self.allocations = allocations
+    }
+
+    /// The buffer for activations quantized to `type` (allocated on first use, at load time).
+    func buffer(for type: GGMLType) -> UnsafeMutableRawPointer {
+        if let p = quantized[Int(type.rawValue)] { return p }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: quantizedBytes, alignment: 64)
+        allocations.append(p)
+        quantized[Int(type.rawValue)] = p
+        return p
+    }
+
+    deinit { for p in allocations { p.deallocate() } }
+}

@@ -1,0 +1,25 @@
+// Where weights come from: a name -> (type, shape, bytes) lookup over a mapped checkpoint.
+import SwiftletCore
+import SwiftletFormats
+
+/// A tensor inside a mapped checkpoint. `dims[0]` is the row length (ggml order).
+public struct SourceTensor: @unchecked Sendable {
+    public let name: String
+    public let type: GGMLType
+    public let dims: [Int]
+    public let data: UnsafeRawPointer
+}
+
+/// A checkpoint's tensors by name. Keeps the mapping alive.
+public protocol TensorSource: AnyObject, Sendable {
+    var tensorNames: [String] { get }
+    func tensor(_ name: String) -> SourceTensor?
+}
+
+extension GGUFFile: TensorSource {
+    public var tensorNames: [String] { tensors.map(\.name) }
+    public func tensor(_ name: String) -> SourceTensor? {
+        guard let t = tensorsByName[name] else { return nil }
+        return SourceTensor(name: name, type: t.type, dims: t.dims, data: data(t))
+    }
+}

@@ -1,0 +1,47 @@
+// Weight names are data: one table from tensor roles to their names in each checkpoint format.
+import Foundation
+
+/// What a tensor is for in a decoder-only transformer.
+public enum TensorRole: String, CaseIterable, Sendable {
+    case tokenEmbedding, outputNorm, output
+    case attnNorm, attnQ, attnK, attnV, attnOutput, attnQNorm, attnKNorm, postAttnNorm
+    case ffnNorm, ffnGate, ffnUp, ffnDown, postFfnNorm
+
+    public var perLayer: Bool {
+        switch self {
+        case .tokenEmbedding, .outputNorm, .output: return false
+        default: return true
+        }
+    }
+}
+
+public enum WeightNames {
+    /// GGUF tensor names (llama.cpp's convention); `%d` is the layer index.
+    public static let gguf: [TensorRole: String] = [
+        .tokenEmbedding: "token_embd.weight",
+        .outputNorm: "output_norm.weight",
+        .output: "output.weight",
+        .attnNorm: "blk.%d.attn_norm.weight",
+        .attnQ: "blk.%d.attn_q.weight",
+        .attnK: "blk.%d.attn_k.weight",
+        .attnV: "blk.%d.attn_v.weight",
+        .attnOutput: "blk.%d.attn_output.weight",
+        .attnQNorm: "blk.%d.attn_q_norm.weight",
+        .attnKNorm: "blk.%d.attn_k_norm.weight",
+        .postAttnNorm: "blk.%d.post_attention_norm.weight",
+        .ffnNorm: "blk.%d.ffn_norm.weight",
+        .ffnGate: "blk.%d.ffn_gate.weight",
+        .ffnUp: "blk.%d.ffn_up.weight",
+        .ffnDown: "blk.%d.ffn_down.weight",
+        .postFfnNorm: "blk.%d.post_ffw_norm.weight",
+    ]
+
+    /// GGUF tensors that carry nothing the forward pass needs (precomputed tables).
+    public static let ggufIgnored: Set<String> = ["rope_freqs.weight"]
+
+    public static func name(_ table: [TensorRole: String], _ role: TensorRole, layer: Int? = nil) -> String {
+        let pattern = table[role]!
+        guard let layer else { return pattern }
+        return pattern.replacingOccurrences(of: "%d", with: String(layer))
+    }
+}

@@ -1,0 +1,82 @@
+// Throughput measurement with the peer's conventions: prefill at depth 0, decode after a context.
+import Foundation
+import SwiftletModels
+
+public struct BenchResult: Sendable, Codable {
+    public var engine = "swiftlet"
+    public var threads: Int
+    public var promptTokens: Int
+    public var genTokens: Int
+    public var prefillTokS: Double
+    public var decodeTokS: Double
+    public var prefillRuns: [Double]
+    public var decodeRuns: [Double]
+    public var peakRssMB: Double
+
+    enum CodingKeys: String, CodingKey {
+        case engine, threads
+        case promptTokens = "prompt_tokens"
+        case genTokens = "gen_tokens"
+        case prefillTokS = "prefill_tok_s"
+        case decodeTokS = "decode_tok_s"
+        case prefillRuns = "prefill_runs"
+        case decodeRuns = "decode_runs"
+        case peakRssMB = "peak_rss_mb"
+    }
+}
+
+extension Engine {
+    /// Prefill: tokens/s evaluating `prompt` tokens in batches from an empty cache.
+    /// Decode: tokens/s for `gen` single-token steps after a context of `prompt` tokens.
+    /// Each is run `reps` times; the medians are reported.
+    public func bench(tokens source: [Int32], prompt: Int, gen: Int, reps: Int) throws -> BenchResult {
+        guard prompt >= 1, gen >= 1, reps >= 1 else { throw RuntimeError("--prompt, --gen and --reps must be >= 1") }
+        guard prompt + gen <= config.contextLength else {
+            throw RuntimeError("--prompt + --gen = \(prompt + gen) exceeds the model's context length \(config.contextLength)")
+        }
+        var toks = source
+        if toks.isEmpty { toks = [tokenizer.bos ?? 0] }
+        while toks.count < prompt + gen { toks += toks }
+        let promptTokens = Array(toks[0..<prompt])
+        let follow = Array(toks[prompt..<(prompt + gen)])
+        let cache = model.makeCache(capacity: prompt + gen)
+        let scratch = model.makeScratch(maxBatch: min(maxBatch, prompt), contextCapacity: prompt + gen, threads: pool.threadCount)
+        var prefill: [Double] = []
+        var decode: [Double] = []
+        for _ in 0..<reps {
+            cache.truncate(to: 0)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try evaluate(promptTokens, cache: cache, scratch: scratch, logits: .last) { _, _ in }
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            prefill.append(Double(prompt) / (Double(t1 - t0) / 1e9))
+            // Which token is fed does not change the cost: feed the text's next tokens.
+            for t in follow {
+                try [t].withUnsafeBufferPointer { b in
+                    try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, _ in }
+                }
+            }
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            decode.append(Double(gen) / (Double(t2 - t1) / 1e9))
+        }
+        return BenchResult(threads: pool.threadCount, promptTokens: prompt, genTokens: gen,
+                           prefillTokS: median(prefill), decodeTokS: median(decode),
+                           prefillRuns: prefill, decodeRuns: decode, peakRssMB: ProcessMemory.peakResidentMB())
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+public enum ProcessMemory {
+    /// Peak resident set size (VmHWM) in MiB, from /proc/self/status.
+    public static func peakResidentMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+}

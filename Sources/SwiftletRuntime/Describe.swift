@@ -1,0 +1,40 @@
+// A human-readable summary of a loaded model, for `swiftlet inspect`.
+import Foundation
+import SwiftletFormats
+
+extension Engine {
+    public func describe(fullMetadata: Bool = false) -> String {
+        let c = config
+        var out: [String] = []
+        out.append("file: \(path) (GGUF v\(gguf.version), \(gguf.tensors.count) tensors, \(gguf.file.count) bytes)")
+        out.append("architecture: \(c.architecture)")
+        out.append("  hidden \(c.hiddenSize), layers \(c.layerCount), heads \(c.headCount) (kv \(c.kvHeadCount)), head dim \(c.headDim)")
+        out.append("  ffn \(c.ffnSize) (\(c.activation.rawValue)), vocab \(c.vocabSize), context \(c.contextLength), norm eps \(c.normEps)")
+        var rope = "  rope: \(c.ropeDims) dims, base \(c.ropeBase), \(c.ropeLayout)"
+        if let b = c.slidingRopeBase { rope += ", sliding-layer base \(b)" }
+        if c.ropeScale != 1 { rope += ", linear scale \(c.ropeScale)" }
+        out.append(rope)
+        if let w = c.slidingWindow {
+            let n = (0..<c.layerCount).filter(c.isSliding).count
+            out.append("  sliding window \(w) on \(n) of \(c.layerCount) layers")
+        }
+        var extras: [String] = []
+        if c.qkNorm { extras.append("qk-norm") }
+        if c.postNorms { extras.append("post-norms") }
+        if let e = c.embeddingScale { extras.append("embedding scale \(e)") }
+        if let s = c.finalLogitSoftcap { extras.append("logit softcap \(s)") }
+        extras.append(c.tiedEmbeddings ? "tied output embedding" : "separate output matrix")
+        out.append("  " + extras.joined(separator: ", "))
+        out.append("tokenizer: \(gguf["tokenizer.ggml.model"]?.string ?? "?") (pre \(gguf["tokenizer.ggml.pre"]?.string ?? "default")), \(tokenizer.vocabularySize) tokens, bos \(tokenizer.bos.map(String.init) ?? "none"), eos \(tokenizer.eos.map(String.init) ?? "none"), add bos \(tokenizer.addBOS)")
+        out.append("metadata:")
+        for key in gguf.metadataKeys {
+            let v = gguf[key]!
+            if fullMetadata, case .string(let s) = v { out.append("  \(key) = \(s)") } else { out.append("  \(key) = \(v.summary)") }
+        }
+        out.append("tensors:")
+        for t in gguf.tensors {
+            out.append("  \(t.name)  \(t.type)  \(t.dims)  \(t.byteCount) bytes")
+        }
+        return out.joined(separator: "\n")
+    }
+}

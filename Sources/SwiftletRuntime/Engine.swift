@@ -1,0 +1,73 @@
+// A loaded model ready to run: weights, tokenizer and a worker pool, detected from the file.
+import Foundation
+import SwiftletCore
+import SwiftletFormats
+import SwiftletModels
+import SwiftletTokenizers
+
+/// A model plus its tokenizer and the threads that run it. Sequences are run one at a time per
+/// engine (the caches and scratch live in each call, so nothing leaks between requests).
+public final class Engine: @unchecked Sendable {
+    public let path: String
+    public let gguf: GGUFFile
+    public let model: DecoderModel
+    public let tokenizer: any Tokenizer
+    public let pool: ThreadPool
+    /// Largest number of prompt tokens evaluated in one batch.
+    public let maxBatch: Int
+
+    public init(path: String, threads: Int = ThreadPool.coreCount, maxBatch: Int = 512) throws {
+        try CPUFeatures.check()
+        self.path = path
+        gguf = try GGUFFile(path: path)
+        model = try ArchitectureRegistry.load(gguf: gguf)
+        tokenizer = try TokenizerLoader.load(gguf: gguf)
+        pool = ThreadPool(threads: max(1, threads))
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    public var config: DecoderConfig { model.config }
+
+    /// Token ids for text (special tokens parsed), with BOS first when `bos` is true.
+    public func tokenize(_ text: String, bos: Bool = false) -> [Int32] {
+        var ids = tokenizer.encode(text, parseSpecial: true)
+        if bos, let b = tokenizer.bos { ids.insert(b, at: 0) }
+        return ids
+    }
+
+    /// Evaluates `tokens` after what `cache` holds, in batches, returning logits for the last
+    /// token only (`.last`) or handing every row to `onLogits` (`.all`).
+    public func evaluate(_ tokens: [Int32], cache: KVCache, scratch: DecoderScratch, logits: LogitsRequest,
+                         onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) throws {
+        var start = 0
+        try tokens.withUnsafeBufferPointer { all in
+            while start < all.count {
+                let n = min(scratch.maxBatch, all.count - start)
+                let chunk = UnsafeBufferPointer(rebasing: all[start..<(start + n)])
+                let isLastChunk = start + n == all.count
+                let request: LogitsRequest = logits == .all ? .all : .last
+                let base = start
+                try model.forward(chunk, cache: cache, scratch: scratch, pool: pool, logits: request) { i, row in
+                    if logits == .all || isLastChunk { onLogits(base + i, row) }
+                }
+                start += n
+            }
+        }
+    }
+}
+
+extension Engine {
+    /// Logits after `tokens`: one row for the last position, or one per position with `all`.
+    public func logits(tokens: [Int32], all: Bool) throws -> [[Float]] {
+        guard !tokens.isEmpty else { throw RuntimeError("no tokens given") }
+        guard tokens.count <= config.contextLength else {
+            throw RuntimeError("\(tokens.count) tokens exceed the model's context length \(config.contextLength)")
+        }
+        let cache = model.makeCache(capacity: tokens.count)
+        let scratch = model.makeScratch(maxBatch: min(maxBatch, tokens.count), contextCapacity: tokens.count,
+                                        threads: pool.threadCount, logitRows: all ? 16 : 1)
+        var rows: [[Float]] = []
+        try evaluate(tokens, cache: cache, scratch: scratch, logits: all ? .all : .last) { _, row in rows.append(Array(row)) }
+        return rows
+    }
+}

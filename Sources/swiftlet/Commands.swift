@@ -1,0 +1,138 @@
+// The subcommands: inspect, tokenize, generate, perplexity, bench.
+import ArgumentParser
+import Foundation
+import SwiftletCore
+import SwiftletFormats
+import SwiftletRuntime
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Architecture, hyperparameters, tokenizer and tensors of a model.")
+    @Argument(help: "A GGUF model file.") var model: String
+    @Flag(help: "Print every metadata value in full.") var all = false
+
+    func run() throws {
+        let engine = try Engine(path: model, threads: 1)
+        print(engine.describe(fullMetadata: all))
+    }
+}
+
+struct Tokenize: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Token ids of a UTF-8 text file as a JSON array (no BOS; special tokens parsed).")
+    @OptionGroup var options: ModelOptions
+    @Argument(help: "A UTF-8 text file.") var file: String
+    @Flag(help: "Prepend the BOS token.") var bos = false
+
+    func run() throws {
+        let engine = try options.load()
+        print("[" + engine.tokenize(try readText(file), bos: bos).map(String.init).joined(separator: ", ") + "]")
+    }
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate text from a prompt, streaming it to standard output.")
+    @OptionGroup var options: ModelOptions
+    @Option(help: "The prompt text.") var prompt: String?
+    @Option(help: "A file holding the prompt.") var promptFile: String?
+    @Option(help: "Most tokens to generate.") var maxNewTokens = 128
+    @Option(help: "Sampling temperature (0 = greedy).") var temperature: Float = 0.8
+    @Option(help: "Top-p nucleus mass.") var topP: Float = 0.95
+    @Option(help: "Top-k candidates (0 = all).") var topK = 40
+    @Option(help: "Min-p relative probability cut.") var minP: Float = 0.05
+    @Option(help: "Repetition penalty (1 = off).") var repeatPenalty: Float = 1.0
+    @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Flag(help: "Prepend the BOS token.") var bos = false
+    @Flag(help: "Print {\"prompt_tokens\", \"tokens\", \"text\"} as JSON at the end instead of streaming.") var json = false
+
+    func validate() throws {
+        if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt and --prompt-file") }
+        if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be >= 0") }
+    }
+
+    func run() throws {
+        let text = try prompt ?? readText(promptFile!)
+        let engine = try options.load()
+        var p = SamplingParameters()
+        p.temperature = temperature
+        p.topP = topP
+        p.topK = topK
+        p.minP = minP
+        p.repetitionPenalty = repeatPenalty
+        p.seed = seed
+        let ids = engine.tokenize(text, bos: bos)
+        let result = try engine.generate(prompt: ids, maxNewTokens: maxNewTokens, sampling: p) { piece in
+            if !json {
+                FileHandle.standardOutput.write(Data(piece.utf8))
+            }
+            return true
+        }
+        if json {
+            struct Out: Encodable { let prompt_tokens: Int; let tokens: [Int32]; let text: String; let finish_reason: String }
+            try printJSON(Out(prompt_tokens: result.promptTokens, tokens: result.tokens, text: result.text, finish_reason: result.finishReason))
+        } else {
+            print("")
+            let decodeRate = result.tokens.count > 1 ? Double(result.tokens.count) / max(result.decodeSeconds, 1e-9) : 0
+            FileHandle.standardError.write(Data(String(format: "[%d prompt tokens, %d generated, prefill %.1f tok/s, decode %.1f tok/s, stop: %@]\n",
+                result.promptTokens, result.tokens.count, Double(result.promptTokens) / max(result.prefillSeconds, 1e-9),
+                decodeRate, result.finishReason).utf8))
+        }
+    }
+}
+
+struct Perplexity: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Perplexity of a text over non-overlapping windows, as JSON.")
+    @OptionGroup var options: ModelOptions
+    @Argument(help: "A UTF-8 text file.") var file: String
+    @Option(help: "Window length in tokens.") var ctx = 512
+    @Flag(help: "Prepend the BOS token.") var bos = false
+
+    func run() throws {
+        let engine = try options.load()
+        let ids = engine.tokenize(try readText(file), bos: bos)
+        try printJSON(try engine.perplexity(tokens: ids, context: ctx))
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Prefill and decode throughput, as JSON (medians of --reps runs).")
+    @OptionGroup var options: ModelOptions
+    @Option(help: "A text whose tokens are fed (default: a repeated sentence).") var file: String?
+    @Option(help: "Prompt tokens (prefill from an empty cache).") var prompt = 512
+    @Option(help: "Tokens decoded after the prompt.") var gen = 128
+    @Option(help: "Repetitions.") var reps = 3
+
+    func run() throws {
+        let engine = try options.load()
+        let text = try file.map(readText) ?? String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 400)
+        try printJSON(try engine.bench(tokens: engine.tokenize(text), prompt: prompt, gen: gen, reps: reps))
+    }
+}
+
+struct Logits: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Next-token logits as JSON {\"tokens\": [...], \"logits\": [[...]]}.")
+    @OptionGroup var options: ModelOptions
+    @Option(help: "Comma-separated token ids.") var tokens: String?
+    @Option(help: "Prompt text (tokenized with special tokens parsed).") var prompt: String?
+    @Flag(help: "Prepend the BOS token to --prompt.") var bos = false
+    @Flag(help: "Logits of every position, not just the last.") var all = false
+    @Flag(help: "Print JSON (the only output format).") var json = false
+
+    func validate() throws {
+        if (tokens == nil) == (prompt == nil) { throw ValidationError("give exactly one of --tokens and --prompt") }
+    }
+
+    func run() throws {
+        let engine = try options.load()
+        let ids: [Int32]
+        if let tokens {
+            ids = try tokens.split(separator: ",").map {
+                guard let v = Int32($0.trimmingCharacters(in: .whitespaces)) else { throw CLIError("bad token id \"\($0)\"") }
+                return v
+            }
+        } else {
+            ids = engine.tokenize(prompt!, bos: bos)
+        }
+        let rows = try engine.logits(tokens: ids, all: all)
+        struct Out: Encodable { let tokens: [Int32]; let logits: [[Float]] }
+        try printJSON(Out(tokens: ids, logits: rows))
+    }
+}

@@ -1,0 +1,52 @@
+// Options shared by the commands.
+import ArgumentParser
+import Foundation
+import SwiftletRuntime
+
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "A GGUF model file (default: SmolLM2-135M-Instruct from scripts/fetch-models).")
+    var model: String?
+
+    @Option(name: .long, help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Most prompt tokens evaluated in one batch.")
+    var batchSize = 512
+
+    var path: String {
+        if let model { return model }
+        let dir = ProcessInfo.processInfo.environment["SWIFTLET_MODELS"] ?? (NSHomeDirectory() + "/.cache/swiftlet/models")
+        return dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }
+
+    func load() throws -> Engine {
+        let p = path
+        if model == nil && !FileManager.default.fileExists(atPath: p) {
+            throw CLIError("the default model is not present at \(p): run scripts/fetch-models first, or pass --model")
+        }
+        if let t = threads, t < 1 || t > 256 { throw CLIError("--threads must be in 1...256") }
+        if batchSize < 1 || batchSize > 8192 { throw CLIError("--batch-size must be in 1...8192") }
+        return try Engine(path: p, threads: threads ?? ThreadPoolDefaults.threads, maxBatch: batchSize)
+    }
+}
+
+enum ThreadPoolDefaults {
+    static var threads: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+    guard let s = String(data: data, encoding: .utf8) else { throw CLIError("\(path) is not valid UTF-8") }
+    return s
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try e.encode(value), as: UTF8.self))
+}

@@ -1,0 +1,10 @@
+// The swiftlet command-line tool: argument parsing only; the work happens in SwiftletRuntime.
+import ArgumentParser
+
+@main
+struct Swiftlet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftlet",
+        abstract: "Run optimized language models on the CPU.",
+        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self])
+}

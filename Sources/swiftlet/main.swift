@@ -1,2 +1,0 @@
-import SwiftletRuntime
-print("hi")
