@@ -39,8 +39,9 @@ import SwiftletCore
 
 /// 32 nibbles of 16 bytes in element order: low nibbles are elements 0..<16, high nibbles 16..<32.
 @inline(__always) func nibbles32(_ p: UnsafeRawPointer) -> __m256i {
-    let t = ld128(p)
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F))
+    // The 16 bytes in both halves, the upper half shifted right by 4 (per 32-bit lane; the mask drops spill-over).
+    let t = _mm256_broadcastsi128_si256(ld128(p))
+    return _mm256_and_si256(_mm256_srlv_epi32(t, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F))
 }
 
 /// Bit j of the 32-bit word at `p` -> byte j is 0xFF (set) or 0x00.
