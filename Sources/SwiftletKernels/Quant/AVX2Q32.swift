@@ -75,14 +75,30 @@ enum Q32Kernels<F: Q32Format> {
         for c in 0..<cols {
             var xb = x + c * xStride, o = out + 2 * c * nb
             for _ in 0..<nb {
-                let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
-                o[0] = ds[0]; o[1] = ds[1]
-                if F.offset != 0 {
-                    o[1] = ds[0] * Float(hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs))))
-                }
+                let (d, s) = activationScales(xb)
+                o[0] = d; o[1] = s
                 xb += actBytes; o += 2
             }
         }
+    }
+
+    /// For 4-column tiles: out[8 * i + c] = d, out[8 * i + 4 + c] = s of block i of activation row c.
+    @inline(__always) static func convertScales4(_ x: UnsafeRawPointer, _ xStride: Int, _ nb: Int,
+                                                 _ out: UnsafeMutablePointer<Float>) {
+        for c in 0..<4 {
+            var xb = x + c * xStride
+            for i in 0..<nb {
+                let (d, s) = activationScales(xb)
+                out[8 * i + c] = d; out[8 * i + 4 + c] = s
+                xb += actBytes
+            }
+        }
+    }
+
+    @inline(__always) static func activationScales(_ xb: UnsafeRawPointer) -> (Float, Float) {
+        let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
+        if F.offset != 0 { return (ds[0], ds[0] * Float(hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs))))) }
+        return (ds[0], ds[1])
     }
 
     /// (d, m) of a weight block, both f16 fields converted in one step.
@@ -106,12 +122,12 @@ enum Q32Kernels<F: Q32Format> {
     }
 
     /// Dot products of weight row `w` (nb blocks) with C activation rows at x + c * xStride, whose converted
-    /// scales are at xs + 2 * c * nb.
+    /// scales are at xs (convertScales layout for C = 1, convertScales4 for C = 4).
     @inline(__always)
     static func rowTile<C: TileCols>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int, _ x: UnsafeRawPointer,
                                      _ xStride: Int, _ xs: UnsafePointer<Float>) -> SIMD4<Float> {
         var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
-        var m0: Float = 0, m1: Float = 0, m2: Float = 0, m3: Float = 0
+        var m0: Float = 0, m1: Float = 0
         var b = w, xb = x, s = xs
         var i = 0
         if C.n == 1 {
@@ -130,22 +146,30 @@ enum Q32Kernels<F: Q32Format> {
             }
             return SIMD4(hsum(_mm256_add_ps(a0, a1)) + (m0 + m1), 0, 0, 0)
         }
+        // 4 columns: scales at xs[8 * i + c] (d) and xs[8 * i + 4 + c] (s); the 4 scalar terms form one vector.
         let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride
-        let s1 = 2 * nb, s2 = 4 * nb, s3 = 6 * nb
+        var m4 = SIMD4<Float>()
         var o = 0
         for _ in 0..<nb {
             let q = F.quants(b)
             let qa = F.unsignedQuants ? q : _mm256_sign_epi8(q, q)
             let (dw, mw) = weightScales(b)
-            term(dw, mw, q, qa, x + o, s, &a0, &m0)
-            term(dw, mw, q, qa, x1 + o, s + s1, &a1, &m1)
-            term(dw, mw, q, qa, x2 + o, s + s2, &a2, &m2)
-            term(dw, mw, q, qa, x3 + o, s + s3, &a3, &m3)
+            let dwv = _mm256_set1_ps(dw)
+            @inline(__always) func col(_ xb: UnsafeRawPointer, _ c: Int, _ acc: inout __m256) {
+                let y = ld256(xb + actQs)
+                let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)
+                let dd = _mm256_mul_ps(dwv, _mm256_broadcast_ss(s + c))
+                acc = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
+            }
+            col(x + o, 0, &a0); col(x1 + o, 1, &a1); col(x2 + o, 2, &a2); col(x3 + o, 3, &a3)
+            if hasScalarTerm {
+                m4 = m4.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD4<Float>.self))
+            }
             b += F.blockBytes
             o += actBytes
-            s += 2
+            s += 8
         }
-        return SIMD4(hsum(a0) + m0, hsum(a1) + m1, hsum(a2) + m2, hsum(a3) + m3)
+        return SIMD4(hsum(a0), hsum(a1), hsum(a2), hsum(a3)) + m4
     }
 
     static func matvec(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer,
@@ -169,14 +193,15 @@ enum Q32Kernels<F: Q32Format> {
                 while j < n {                            // ... while activations pass by, 4 rows at a time
                     let cols = min(4, n - j)
                     let xj = x + j * xStride
-                    convertScales(xj, xStride, cols, nb, xs)
                     if cols == 4 {
+                        convertScales4(xj, xStride, nb, xs)
                         for r in r0..<r1 {
                             let s = rowTile(Cols4.self, w + r * rowBytes, nb, xj, xStride, xs)
                             y[j * ldy + r] = s[0]; y[(j + 1) * ldy + r] = s[1]
                             y[(j + 2) * ldy + r] = s[2]; y[(j + 3) * ldy + r] = s[3]
                         }
                     } else {
+                        convertScales(xj, xStride, cols, nb, xs)
                         for c in 0..<cols {
                             for r in r0..<r1 {
                                 y[(j + c) * ldy + r] = rowTile(Cols1.self, w + r * rowBytes, nb, xj + c * xStride, 0,
