@@ -173,11 +173,14 @@ def tokenize_all(path, cases):
 
 
 def pieces_decode(llm, ids):
-    buf = ctypes.create_string_buffer(1 << 16)
     arr = (llama_cpp.llama_token * max(len(ids), 1))(*ids)
-    n = llama_cpp.llama_detokenize(llm._model.vocab, arr, len(ids), buf, len(buf), False, False)
-    assert n >= 0
-    return buf.raw[:n].decode("utf-8", errors="replace")
+    size = 1 << 16
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_detokenize(llm._model.vocab, arr, len(ids), buf, size, False, False)
+        if n >= 0:
+            return buf.raw[:n].decode("utf-8", errors="replace")
+        size = -n
 
 
 def model_facts(llm):

@@ -125,6 +125,27 @@ import SwiftletTokenizers
         #expect(build < 5 && encode < 10)
     }
 
+    /// Long runs (one huge pre-token, or thousands of overlapping special-token occurrences) stay fast
+    /// and still invert.
+    @Test(arguments: models)
+    func pathologicalInputs(model: String) throws {
+        guard let loaded = try LoadedTokenizers.get(model) else { return }
+        let t = loaded.tokenizer
+        let n = 100_000
+        for (name, text) in [("spaces", String(repeating: " ", count: n)), ("newlines", String(repeating: "\n", count: n)),
+                             ("tabs", String(repeating: "\t", count: n)), ("letters", String(repeating: "a", count: n)),
+                             ("digits", String(repeating: "7", count: n)), ("emoji", String(repeating: "🙂", count: n / 4)),
+                             ("brackets", String(repeating: "<", count: n)),
+                             ("specials", String(repeating: "<|im_end|><end_of_turn>", count: n / 24))] {
+            let clock = Date()
+            let ids = t.encode(text, parseSpecial: false)
+            let seconds = Date().timeIntervalSince(clock)
+            print("\(model) \(name): \(text.utf8.count) bytes -> \(ids.count) tokens in \(ms(seconds))")
+            #expect(seconds < 2, "\(model) \(name)")
+            #expect(t.decode(ids) == text, "\(model) \(name)")
+        }
+    }
+
     private func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
 }
 
