@@ -175,7 +175,7 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
 }
 
 @Suite struct FastKernelTests {
-    static let shapes: [(k: Int, rows: Int, n: Int)] = [(256 * 3, 7, 5), (32 * 3, 7, 5), (256, 1, 1), (512 + 256, 9, 9)]
+    static let shapes: [(k: Int, rows: Int, n: Int)] = [(256 * 3, 7, 5), (32 * 3, 7, 5), (256, 1, 1), (512 + 256, 9, 9), (32 * 5, 3, 13)]
 
     /// The k values a type can take among `shapes` (K-quants need whole 256-blocks).
     static func cases(_ t: GGMLType) -> [(k: Int, rows: Int, n: Int)] {

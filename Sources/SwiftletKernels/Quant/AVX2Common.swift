@@ -81,6 +81,7 @@ import SwiftletCore
 protocol TileCols { static var n: Int { get } }
 enum Cols1: TileCols { static var n: Int { 1 } }
 enum Cols4: TileCols { static var n: Int { 4 } }
+enum Cols8: TileCols { static var n: Int { 8 } }
 
 /// Rows handled per pass of a matmul: their weights stay in L1/L2 while every activation tile streams past.
 let matmulRowChunk = 64

@@ -67,29 +67,16 @@ enum Q32Kernels<F: Q32Format> {
     /// Whether term() adds a per-block scalar m_w * s_x (a min, or the offset of Q4_0/Q5_0).
     static var hasScalarTerm: Bool { F.hasMin || F.offset != 0 }
 
-    /// The activation blocks' f16 (d, s) as float pairs, converted once per call instead of once per weight row:
-    /// out[2 * (c * nb + i)] = d, [+ 1] = s = d * sum(q) of block i of activation row c (Q8_1 stores s; for
-    /// Q8_0 it is computed here when the weight format has an offset).
+    /// The activation blocks' f16 scales as floats, converted once per call instead of once per weight row, for
+    /// `cols` activation rows: out[2 * cols * i + c] = d, out[2 * cols * i + cols + c] = s = d * sum(q) of block i
+    /// of activation row c (Q8_1 stores s; for Q8_0 it is computed here when the weight format has an offset).
     @inline(__always) static func convertScales(_ x: UnsafeRawPointer, _ xStride: Int, _ cols: Int, _ nb: Int,
                                                 _ out: UnsafeMutablePointer<Float>) {
         for c in 0..<cols {
-            var xb = x + c * xStride, o = out + 2 * c * nb
-            for _ in 0..<nb {
-                let (d, s) = activationScales(xb)
-                o[0] = d; o[1] = s
-                xb += actBytes; o += 2
-            }
-        }
-    }
-
-    /// For 4-column tiles: out[8 * i + c] = d, out[8 * i + 4 + c] = s of block i of activation row c.
-    @inline(__always) static func convertScales4(_ x: UnsafeRawPointer, _ xStride: Int, _ nb: Int,
-                                                 _ out: UnsafeMutablePointer<Float>) {
-        for c in 0..<4 {
             var xb = x + c * xStride
             for i in 0..<nb {
                 let (d, s) = activationScales(xb)
-                out[8 * i + c] = d; out[8 * i + 4 + c] = s
+                out[2 * cols * i + c] = d; out[2 * cols * i + cols + c] = s
                 xb += actBytes
             }
         }
@@ -125,9 +112,9 @@ enum Q32Kernels<F: Q32Format> {
     /// scales are at xs (convertScales layout for C = 1, convertScales4 for C = 4).
     @inline(__always)
     static func rowTile<C: TileCols>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int, _ x: UnsafeRawPointer,
-                                     _ xStride: Int, _ xs: UnsafePointer<Float>) -> SIMD4<Float> {
+                                     _ xStride: Int, _ xs: UnsafePointer<Float>) -> SIMD8<Float> {
         var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
-        var m0: Float = 0, m1: Float = 0
+        var m0: Float = 0, m1: Float = 0         // scalar terms (C = 1)
         var b = w, xb = x, s = xs
         var i = 0
         if C.n == 1 {
@@ -144,32 +131,41 @@ enum Q32Kernels<F: Q32Format> {
                 let (d0, n0) = weightScales(b)
                 term(d0, n0, q, F.unsignedQuants ? q : _mm256_sign_epi8(q, q), xb, s, &a0, &m0)
             }
-            return SIMD4(hsum(_mm256_add_ps(a0, a1)) + (m0 + m1), 0, 0, 0)
+            return SIMD8(hsum(_mm256_add_ps(a0, a1)) + (m0 + m1), 0, 0, 0, 0, 0, 0, 0)
         }
-        // 4 columns: scales at xs[8 * i + c] (d) and xs[8 * i + 4 + c] (s); the 4 scalar terms form one vector.
-        let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride
-        var m4 = SIMD4<Float>()
+        // 4 or 8 columns: one weight block decoded, then used against every column.
+        let cols = C.n
+        var a4 = _mm256_setzero_ps(), a5 = a4, a6 = a4, a7 = a4
+        var mv = SIMD8<Float>()
         var o = 0
         for _ in 0..<nb {
             let q = F.quants(b)
             let qa = F.unsignedQuants ? q : _mm256_sign_epi8(q, q)
             let (dw, mw) = weightScales(b)
             let dwv = _mm256_set1_ps(dw)
-            @inline(__always) func col(_ xb: UnsafeRawPointer, _ c: Int, _ acc: inout __m256) {
-                let y = ld256(xb + actQs)
+            @inline(__always) func col(_ c: Int, _ acc: inout __m256) {
+                let y = ld256(x + c * xStride + o + actQs)
                 let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)
                 let dd = _mm256_mul_ps(dwv, _mm256_broadcast_ss(s + c))
                 acc = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
             }
-            col(x + o, 0, &a0); col(x1 + o, 1, &a1); col(x2 + o, 2, &a2); col(x3 + o, 3, &a3)
+            col(0, &a0); col(1, &a1); col(2, &a2); col(3, &a3)
+            if cols > 4 { col(4, &a4); col(5, &a5); col(6, &a6); col(7, &a7) }
             if hasScalarTerm {
-                m4 = m4.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD4<Float>.self))
+                if cols > 4 {
+                    mv = mv.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(s + cols).loadUnaligned(as: SIMD8<Float>.self))
+                } else {
+                    let m4 = mv.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(s + cols).loadUnaligned(as: SIMD4<Float>.self))
+                    mv = SIMD8(lowHalf: m4, highHalf: .zero)
+                }
             }
             b += F.blockBytes
             o += actBytes
-            s += 8
+            s += 2 * cols
         }
-        return SIMD4(hsum(a0), hsum(a1), hsum(a2), hsum(a3)) + m4
+        var r = SIMD8<Float>(hsum(a0), hsum(a1), hsum(a2), hsum(a3), 0, 0, 0, 0)
+        if cols > 4 { r.highHalf = SIMD4(hsum(a4), hsum(a5), hsum(a6), hsum(a7)) }
+        return r + mv
     }
 
     static func matvec(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer,
@@ -184,30 +180,21 @@ enum Q32Kernels<F: Q32Format> {
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer, _ xStride: Int,
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
         let nb = k / 32, rowBytes = nb * F.blockBytes
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * nb) { buf in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * nb) { buf in
             let xs = buf.baseAddress!
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {                 // a chunk of weight rows stays in cache ...
                 let r1 = min(r0 + matmulRowChunk, rows.upperBound)
                 var j = 0
-                while j < n {                            // ... while activations pass by, 4 rows at a time
-                    let cols = min(4, n - j)
+                while j < n {                            // ... while activations pass by, 8 (or 4, or 1) rows at a time
+                    let cols = n - j >= 8 ? 8 : n - j >= 4 ? 4 : 1
                     let xj = x + j * xStride
-                    if cols == 4 {
-                        convertScales4(xj, xStride, nb, xs)
-                        for r in r0..<r1 {
-                            let s = rowTile(Cols4.self, w + r * rowBytes, nb, xj, xStride, xs)
-                            y[j * ldy + r] = s[0]; y[(j + 1) * ldy + r] = s[1]
-                            y[(j + 2) * ldy + r] = s[2]; y[(j + 3) * ldy + r] = s[3]
-                        }
-                    } else {
-                        convertScales(xj, xStride, cols, nb, xs)
-                        for c in 0..<cols {
-                            for r in r0..<r1 {
-                                y[(j + c) * ldy + r] = rowTile(Cols1.self, w + r * rowBytes, nb, xj + c * xStride, 0,
-                                                               xs + 2 * c * nb)[0]
-                            }
-                        }
+                    convertScales(xj, xStride, cols, nb, xs)
+                    for r in r0..<r1 {
+                        let wr = w + r * rowBytes
+                        let s = cols == 8 ? rowTile(Cols8.self, wr, nb, xj, xStride, xs)
+                            : cols == 4 ? rowTile(Cols4.self, wr, nb, xj, xStride, xs) : rowTile(Cols1.self, wr, nb, xj, 0, xs)
+                        for c in 0..<cols { y[(j + c) * ldy + r] = s[c] }
                     }
                     j += cols
                 }
