@@ -82,6 +82,22 @@ enum Q32Kernels<F: Q32Format> {
         }
     }
 
+    /// For tiles of `cols` (4 or 8) activation rows: d of block i, row c replicated in 8 lanes at
+    /// out[8 * (cols * i + c)] (so d_w * d_x is one vector multiply), then s at out[64 * nb + cols * i + c]
+    /// (64 * nb: room for the 8-row layout).
+    @inline(__always) static func convertScalesWide(_ x: UnsafeRawPointer, _ xStride: Int, _ cols: Int, _ nb: Int,
+                                                    _ out: UnsafeMutablePointer<Float>) {
+        for c in 0..<cols {
+            var xb = x + c * xStride
+            for i in 0..<nb {
+                let (d, s) = activationScales(xb)
+                UnsafeMutableRawPointer(out + 8 * (cols * i + c)).storeBytes(of: SIMD8(repeating: d), as: SIMD8<Float>.self)
+                out[64 * nb + cols * i + c] = s
+                xb += actBytes
+            }
+        }
+    }
+
     @inline(__always) static func activationScales(_ xb: UnsafeRawPointer) -> (Float, Float) {
         let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
         if F.offset != 0 { return (ds[0], ds[0] * Float(hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs))))) }
@@ -109,7 +125,7 @@ enum Q32Kernels<F: Q32Format> {
     }
 
     /// Dot products of weight row `w` (nb blocks) with C activation rows at x + c * xStride, whose converted
-    /// scales are at xs (convertScales layout for C = 1, convertScales4 for C = 4).
+    /// scales are at xs (convertScales layout for C = 1, convertScalesWide for C = 4 or 8).
     @inline(__always)
     static func rowTile<C: TileCols>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int, _ x: UnsafeRawPointer,
                                      _ xStride: Int, _ xs: UnsafePointer<Float>) -> SIMD8<Float> {
@@ -133,8 +149,9 @@ enum Q32Kernels<F: Q32Format> {
             }
             return SIMD8(hsum(_mm256_add_ps(a0, a1)) + (m0 + m1), 0, 0, 0, 0, 0, 0, 0)
         }
-        // 4 or 8 columns: one weight block decoded, then used against every column.
+        // 4 or 8 columns: one weight block decoded, then used against every column. Scales: convertScalesWide.
         let cols = C.n
+        var sv = xs + 64 * nb
         var a4 = _mm256_setzero_ps(), a5 = a4, a6 = a4, a7 = a4
         var mv = SIMD8<Float>()
         var o = 0
@@ -146,22 +163,23 @@ enum Q32Kernels<F: Q32Format> {
             @inline(__always) func col(_ c: Int, _ acc: inout __m256) {
                 let y = ld256(x + c * xStride + o + actQs)
                 let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)
-                let dd = _mm256_mul_ps(dwv, _mm256_broadcast_ss(s + c))
+                let dd = _mm256_mul_ps(dwv, _mm256_loadu_ps(s + 8 * c))
                 acc = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
             }
             col(0, &a0); col(1, &a1); col(2, &a2); col(3, &a3)
             if cols > 4 { col(4, &a4); col(5, &a5); col(6, &a6); col(7, &a7) }
             if hasScalarTerm {
                 if cols > 4 {
-                    mv = mv.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(s + cols).loadUnaligned(as: SIMD8<Float>.self))
+                    mv = mv.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD8<Float>.self))
                 } else {
-                    let m4 = mv.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(s + cols).loadUnaligned(as: SIMD4<Float>.self))
+                    let m4 = mv.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD4<Float>.self))
                     mv = SIMD8(lowHalf: m4, highHalf: .zero)
                 }
             }
             b += F.blockBytes
             o += actBytes
-            s += 2 * cols
+            s += 8 * cols
+            sv += cols
         }
         var r = SIMD8<Float>(hsum(a0), hsum(a1), hsum(a2), hsum(a3), 0, 0, 0, 0)
         if cols > 4 { r.highHalf = SIMD4(hsum(a4), hsum(a5), hsum(a6), hsum(a7)) }
@@ -180,7 +198,7 @@ enum Q32Kernels<F: Q32Format> {
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer, _ xStride: Int,
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
         let nb = k / 32, rowBytes = nb * F.blockBytes
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * nb) { buf in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 72 * nb) { buf in
             let xs = buf.baseAddress!
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {                 // a chunk of weight rows stays in cache ...
@@ -189,7 +207,7 @@ enum Q32Kernels<F: Q32Format> {
                 while j < n {                            // ... while activations pass by, 8 (or 4, or 1) rows at a time
                     let cols = n - j >= 8 ? 8 : n - j >= 4 ? 4 : 1
                     let xj = x + j * xStride
-                    convertScales(xj, xStride, cols, nb, xs)
+                    if cols == 1 { convertScales(xj, xStride, 1, nb, xs) } else { convertScalesWide(xj, xStride, cols, nb, xs) }
                     for r in r0..<r1 {
                         let wr = w + r * rowBytes
                         let s = cols == 8 ? rowTile(Cols8.self, wr, nb, xj, xStride, xs)
