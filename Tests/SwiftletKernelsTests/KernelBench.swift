@@ -38,7 +38,7 @@ import SwiftletKernels
         var rng = SplitMix64(42)
         // SWIFTLET_KERNEL_BENCH_ONLY=Q4_1,Q8_0 limits the run to some formats.
         let only = ProcessInfo.processInfo.environment["SWIFTLET_KERNEL_BENCH_ONLY"].map { $0.split(separator: ",").map(String.init) }
-        for (t, rows, k, label) in Self.shapes where only.map({ $0.contains(name(t)) }) ?? true {
+        for (t, rows, k, label) in Self.shapes where only.map({ $0.contains(t.description) }) ?? true {
             let kernels = try KernelTable.kernels(for: t)
             let rowBytes = t.byteCount(elements: k)!
             let matrixBytes = rows * rowBytes
@@ -102,7 +102,7 @@ import SwiftletKernels
                 }
             } } }
             let gflops = 2.0 * Double(rows * k * n) / mmBest / 1e9
-            let line = "\(name(t).padding(toLength: 5, withPad: " ", startingAt: 0)) \(rows)x\(k) \(label): "
+            let line = "\(t.description.padding(toLength: 5, withPad: " ", startingAt: 0)) \(rows)x\(k) \(label): "
                 + String(format: "matvec %.1f GB/s streaming (%.0f/s), %.1f GB/s in cache, %.1f GB/s 2 threads; matmul n=64 %.1f GFLOP/s",
                          gbps, mvPerSec, hotGbps, gbps2, gflops)
             print(line)

@@ -28,13 +28,6 @@ struct SplitMix64 {
 }
 
 /// Offsets of the f16 scale fields of each block type (the rest of a block may be any bytes).
-/// GGMLType's own `description` recurses (String(describing: self) inside description), so tests name types here.
-func name(_ t: GGMLType) -> String {
-    let names: [GGMLType: String] = [.f32: "F32", .f16: "F16", .bf16: "BF16", .q4_0: "Q4_0", .q4_1: "Q4_1", .q5_0: "Q5_0",
-        .q5_1: "Q5_1", .q8_0: "Q8_0", .q8_1: "Q8_1", .q4_K: "Q4_K", .q5_K: "Q5_K", .q6_K: "Q6_K", .q8_K: "Q8_K"]
-    return names[t] ?? "type \(t.rawValue)"
-}
-
 func halfFieldOffsets(_ t: GGMLType) -> [Int] {
     switch t {
     case .q4_0, .q5_0, .q8_0: return [0]
@@ -123,8 +116,6 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
         #expect(MemoryLayout<BlockQ5_1>.offset(of: \.qs) == 8)
     }
 
-    // Comparisons go through raw values: Swift Testing describes captured GGMLType values, and
-    // GGMLType.description recurses (String(describing: self)).
     @Test func tableCoversSupportedFormats() throws {
         for t in KernelTable.supported {
             let k = try KernelTable.kernels(for: t)
@@ -189,7 +180,7 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
         let fast = try KernelTable.kernels(for: t), ref = try KernelTable.reference(for: t)
         var rng = SplitMix64(0x5EED_0000 + UInt64(t.rawValue))
         var worst: Float = 0                     // largest |fast - reference| / sum|terms| seen
-        defer { print("\(name(t)): worst matvec/matmul error \(worst) of the terms' magnitude (bound 2e-5)") }
+        defer { print("\(t.description): worst matvec/matmul error \(worst) of the terms' magnitude (bound 2e-5)") }
         for (k, rows, n) in Self.cases(t) {
             let rowBytes = t.byteCount(elements: k)!
             let w = randomMatrix(t, rows: rows, k: k, rng: &rng)
@@ -197,12 +188,12 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
 
             // Dequantize: identical.
             let wf = dequantized(ref, w, rows: rows, k: k, rowBytes: rowBytes)
-            #expect(bitsEqual(dequantized(fast, w, rows: rows, k: k, rowBytes: rowBytes), wf), "\(name(t)) k=\(k) dequantize")
+            #expect(bitsEqual(dequantized(fast, w, rows: rows, k: k, rowBytes: rowBytes), wf), "\(t.description) k=\(k) dequantize")
 
             // Activation quantization: identical bytes.
             let (xqRef, stride) = quantizeRows(ref, x, n: n, k: k)
             let (xqFast, _) = quantizeRows(fast, x, n: n, k: k)
-            #expect(xqRef == xqFast, "\(name(t)) k=\(k) quantizeActivation")
+            #expect(xqRef == xqFast, "\(t.description) k=\(k) quantizeActivation")
 
             // Magnitude of the dot products' terms, from the dequantized operands.
             let act = fast.activationType
@@ -232,7 +223,7 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
                 } }
                 for (i, r) in range.enumerated() {
                     note(yRef[i], yFast[i], r, 0)
-                    #expect(abs(yRef[i] - yFast[i]) <= bound(r, 0), "\(name(t)) k=\(k) matvec row \(r): \(yRef[i]) vs \(yFast[i])")
+                    #expect(abs(yRef[i] - yFast[i]) <= bound(r, 0), "\(t.description) k=\(k) matvec row \(r): \(yRef[i]) vs \(yFast[i])")
                 }
             }
 
@@ -249,9 +240,9 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
                         let (a, b) = (yRef[j * ldy + r], yFast[j * ldy + r])
                         if range.contains(r) {
                             note(a, b, r, j)
-                            #expect(abs(a - b) <= bound(r, j), "\(name(t)) k=\(k) matmul (\(j), \(r)): \(a) vs \(b)")
+                            #expect(abs(a - b) <= bound(r, j), "\(t.description) k=\(k) matmul (\(j), \(r)): \(a) vs \(b)")
                         } else {
-                            #expect(a == -7 && b == -7, "\(name(t)) matmul wrote outside rows at (\(j), \(r))")
+                            #expect(a == -7 && b == -7, "\(t.description) matmul wrote outside rows at (\(j), \(r))")
                         }
                     }
                 }
@@ -283,7 +274,7 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
             // Q8_1's s = d * sum(q) is stored as f16: allow its rounding (2^-11 relative of |s|) on top.
             var slack = 1e-5 * mag + 1e-6
             if ref.activationType == .q8_1 { slack += 1e-3 * mag }
-            #expect(abs(Double(y[r]) - exact) <= slack, "\(name(t)) row \(r): \(y[r]) vs \(exact)")
+            #expect(abs(Double(y[r]) - exact) <= slack, "\(t.description) row \(r): \(y[r]) vs \(exact)")
         }
     }
 
@@ -306,7 +297,7 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
                 // Half a step of d = amax/127, plus (Q8_0/Q8_1) the f16 rounding of d over 127 steps.
                 let tol = act == .q8_K ? 0.5 * amax / 127 * 1.0001 : 0.5 * amax / 127 + 127 * amax / 127 * 0x1p-11
                 for i in (b * bs)..<((b + 1) * bs) {
-                    #expect(abs(back[i] - x[i]) <= tol + 1e-30, "\(name(act)) element \(i): \(x[i]) -> \(back[i])")
+                    #expect(abs(back[i] - x[i]) <= tol + 1e-30, "\(act.description) element \(i): \(x[i]) -> \(back[i])")
                 }
             }
             q.withUnsafeBytes { p in
