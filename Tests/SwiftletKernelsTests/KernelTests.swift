@@ -322,4 +322,16 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
             }
         }
     }
+
+    /// Non-finite activations give garbage, never a trap (the scalar path clamps like the SIMD one saturates).
+    @Test func nonFiniteActivationsDoNotTrap() throws {
+        var x = [Float](repeating: 0.5, count: 512)
+        x[3] = .nan; x[40] = .infinity; x[300] = -.infinity
+        for t in [GGMLType.q8_0, .q4_1, .q6_K] {
+            for kernels in [try KernelTable.reference(for: t), try KernelTable.kernels(for: t)] {
+                let (q, _) = quantizeRows(kernels, x, n: 1, k: 512)
+                #expect(q.count == kernels.activationBytes(512))
+            }
+        }
+    }
 }

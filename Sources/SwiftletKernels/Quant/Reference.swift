@@ -32,6 +32,12 @@ enum Off {
     UInt32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt32.self))
 }
 
+/// Round to nearest (ties to even) and saturate, as cvtps2dq + packs do: NaN becomes -128 instead of trapping.
+@inline(__always) func roundToInt8(_ v: Float) -> Int8 {
+    let r = v.rounded(.toNearestOrEven)
+    return r.isNaN ? -128 : Int8(max(-128, min(127, r)))
+}
+
 /// The 6-bit scale and min of sub-block j (0..<8) of a Q4_K/Q5_K block (ggml's get_scale_min_k4).
 @inline(__always) func scaleMinK4(_ j: Int, _ s: UnsafeRawPointer) -> (sc: Int, m: Int) {
     if j < 4 { return (u8(s, j) & 63, u8(s, j + 4) & 63) }
@@ -171,7 +177,7 @@ public enum ReferenceKernels {
             let id: Float = d != 0 ? 1 / d : 0
             var sum = 0
             for j in 0..<32 {
-                let v = Int8((xb[j] * id).rounded(.toNearestOrEven))
+                let v = roundToInt8(xb[j] * id)
                 b.storeBytes(of: v, toByteOffset: qo + j, as: Int8.self)
                 sum += Int(v)
             }
@@ -188,8 +194,7 @@ public enum ReferenceKernels {
             for j in 0..<256 where abs(xb[j]) > amax { amax = abs(xb[j]); mx = xb[j] }
             let iscale: Float = amax != 0 ? -127 / mx : 0
             for j in 0..<256 {
-                let v = min(127, Int32((iscale * xb[j]).rounded(.toNearestOrEven)))
-                b.storeBytes(of: Int8(v), toByteOffset: Off.q8Kqs + j, as: Int8.self)
+                b.storeBytes(of: roundToInt8(iscale * xb[j]), toByteOffset: Off.q8Kqs + j, as: Int8.self)
             }
             for g in 0..<16 {
                 var s = 0
