@@ -334,4 +334,19 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
             }
         }
     }
+
+    /// Q8_K's scale comes from the first element of largest magnitude (its sign matters): fast == reference.
+    @Test func q8KTieOfMagnitudes() throws {
+        var x = (0..<512).map { Float($0 % 13) * 0.1 - 0.6 }
+        x[5] = -3; x[100] = 3                     // block 0: the negative one comes first
+        x[256 + 7] = 3; x[256 + 9] = -3           // block 1: the positive one comes first
+        let (ref, _) = quantizeRows(try KernelTable.reference(for: .q4_K), x, n: 1, k: 512)
+        let (fast, _) = quantizeRows(try KernelTable.kernels(for: .q4_K), x, n: 1, k: 512)
+        #expect(ref == fast)
+        ref.withUnsafeBytes { p in
+            #expect(p.load(fromByteOffset: 4 + 5, as: Int8.self) == -127)       // -3 * iscale, iscale = -127 / -3
+            #expect(p.loadUnaligned(as: Float.self) > 0)                      // d = -3 / -127
+            #expect(p.loadUnaligned(fromByteOffset: 292, as: Float.self) < 0) // d = 3 / -127
+        }
+    }
 }

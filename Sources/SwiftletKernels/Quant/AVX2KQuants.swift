@@ -193,7 +193,17 @@ func quantizeQ8KAVX2(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, 
         let xb = x + 256 * i, b = dst + 292 * i
         let amax = absMax(xb, 256)
         var mx: Float = 0
-        if amax != 0 { for j in 0..<256 where abs(xb[j]) == amax { mx = xb[j]; break } }   // first of largest magnitude
+        if amax != 0 {                                  // the first element of largest magnitude, 8 at a time
+            // Equal magnitudes have equal bit patterns (amax is finite and nonzero here).
+            let target = _mm256_castps_si256(_mm256_set1_ps(amax)), signMask = _mm256_set1_ps(-0.0)
+            var j = 0
+            while j < 256 {
+                let magnitude = _mm256_castps_si256(_mm256_andnot_ps(signMask, ldf(xb + j)))
+                let hit = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(magnitude, target)))
+                if hit != 0 { mx = xb[j + Int(hit.trailingZeroBitCount)]; break }
+                j += 8
+            }
+        }
         let iscale: Float = amax != 0 ? -127 / mx : 0
         for g in 0..<8 { _ = quantize32(xb + 32 * g, iscale, b + 4 + 32 * g) }
         // min(127, v): only +128 can overflow, and quantize32 already saturates it to 127 when packing.
