@@ -8,11 +8,14 @@
 import _Builtin_intrinsics.intel
 import SwiftletCore
 
+/// Float accumulators of up to 8 activation rows.
+typealias KAcc = (__m256, __m256, __m256, __m256, __m256, __m256, __m256, __m256)
+
 protocol KFormat {
     static var blockBytes: Int { get }
     /// Dot products of one weight super-block with C activation super-blocks (at x + c * xStride), added to acc.
     static func superBlock<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
-                                        _ acc: inout (__m256, __m256, __m256, __m256))
+                                        _ acc: inout KAcc)
 }
 
 @inline(__always) func q8kScale(_ x: UnsafeRawPointer) -> Float { x.loadUnaligned(as: Float.self) }
@@ -36,15 +39,16 @@ protocol KFormat {
 /// Shared by Q4_K and Q5_K: `quants(chunk)` gives the 64 quants of chunk 0..<4 as (low 32, high 32) bytes.
 @inline(__always)
 func superBlockK45<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
-                                _ acc: inout (__m256, __m256, __m256, __m256),
+                                _ acc: inout KAcc,
                                 _ quants: (Int) -> (__m256i, __m256i)) {
     let d = h2f(b), dmin = h2f(b, 2)
     let (scales, mins) = unpackScalesK4(b + 4)
     let mins16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(Int64(bitPattern: mins)))
-    let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride
+    let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride
+    let x5 = x4 + xStride, x6 = x5 + xStride, x7 = x6 + xStride
     // The 8 scales as int16 in both 128-bit halves; sub-block j's scale is spread to all lanes by one shuffle.
     let scales16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(Int64(bitPattern: scales))))
-    var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
+    var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0
     for c in 0..<4 {
         let (lo, hi) = quants(c)
         let scLo = _mm256_shuffle_epi8(scales16, _mm256_set1_epi16(Int16(4 * c | (4 * c + 1) << 8)))
@@ -56,6 +60,7 @@ func superBlockK45<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRaw
         }
         add(x, &s0)
         if C.n > 1 { add(x1, &s1); add(x2, &s2); add(x3, &s3) }
+        if C.n > 4 { add(x4, &s4); add(x5, &s5); add(x6, &s6); add(x7, &s7) }
     }
     @inline(__always) func finish(_ xb: UnsafeRawPointer, _ s: __m256i, _ a: inout __m256) {
         let d8 = q8kScale(xb)
@@ -64,13 +69,14 @@ func superBlockK45<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRaw
     }
     finish(x, s0, &acc.0)
     if C.n > 1 { finish(x1, s1, &acc.1); finish(x2, s2, &acc.2); finish(x3, s3, &acc.3) }
+    if C.n > 4 { finish(x4, s4, &acc.4); finish(x5, s5, &acc.5); finish(x6, s6, &acc.6); finish(x7, s7, &acc.7) }
 }
 
 enum FQ4K: KFormat {
     static var blockBytes: Int { 144 }
     @inline(__always)
     static func superBlock<C: TileCols>(_ cols: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
-                                        _ acc: inout (__m256, __m256, __m256, __m256)) {
+                                        _ acc: inout KAcc) {
         let m4 = _mm256_set1_epi8(0x0F)
         superBlockK45(cols, b, x, xStride, &acc) { c in
             let q = ld256(b + 16 + 32 * c)
@@ -83,7 +89,7 @@ enum FQ5K: KFormat {
     static var blockBytes: Int { 176 }
     @inline(__always)
     static func superBlock<C: TileCols>(_ cols: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
-                                        _ acc: inout (__m256, __m256, __m256, __m256)) {
+                                        _ acc: inout KAcc) {
         let m4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10)
         let qh = ld256(b + 16)
         superBlockK45(cols, b, x, xStride, &acc) { c in
@@ -101,12 +107,13 @@ enum FQ6K: KFormat {
     static var blockBytes: Int { 210 }
     @inline(__always)
     static func superBlock<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
-                                        _ acc: inout (__m256, __m256, __m256, __m256)) {
+                                        _ acc: inout KAcc) {
         let d = h2f(b, 208)
         let rawScales = ld128(b + 192)                              // 16 x int8
         let m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x03)
-        let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride
-        var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0
+        let x1 = x + xStride, x2 = x1 + xStride, x3 = x2 + xStride, x4 = x3 + xStride
+    let x5 = x4 + xStride, x6 = x5 + xStride, x7 = x6 + xStride
+        var s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0
         for half in 0..<2 {                                         // 128 weights each
             let ql0 = ld256(b + 64 * half), ql1 = ld256(b + 64 * half + 32)
             let qh = ld256(b + 128 + 32 * half)
@@ -133,6 +140,7 @@ enum FQ6K: KFormat {
                 }
                 add(x, &s0)
                 if C.n > 1 { add(x1, &s1); add(x2, &s2); add(x3, &s3) }
+        if C.n > 4 { add(x4, &s4); add(x5, &s5); add(x6, &s6); add(x7, &s7) }
             }
         }
         let scales16 = _mm256_cvtepi8_epi16(rawScales)
@@ -142,18 +150,20 @@ enum FQ6K: KFormat {
         }
         finish(x, s0, &acc.0)
         if C.n > 1 { finish(x1, s1, &acc.1); finish(x2, s2, &acc.2); finish(x3, s3, &acc.3) }
+    if C.n > 4 { finish(x4, s4, &acc.4); finish(x5, s5, &acc.5); finish(x6, s6, &acc.6); finish(x7, s7, &acc.7) }
     }
 }
 
 enum KKernels<F: KFormat> {
     @inline(__always)
     static func rowTile<C: TileCols>(_ cols: C.Type, _ w: UnsafeRawPointer, _ nb: Int,
-                                     _ x: UnsafeRawPointer, _ xStride: Int) -> SIMD4<Float> {
+                                     _ x: UnsafeRawPointer, _ xStride: Int) -> SIMD8<Float> {
         let z = _mm256_setzero_ps()
-        var acc = (z, z, z, z)
+        var acc: KAcc = (z, z, z, z, z, z, z, z)
         for i in 0..<nb { F.superBlock(cols, w + i * F.blockBytes, x + i * 292, xStride, &acc) }
-        var r = SIMD4<Float>(hsum(acc.0), 0, 0, 0)
+        var r = SIMD8<Float>(hsum(acc.0), 0, 0, 0, 0, 0, 0, 0)
         if C.n > 1 { r[1] = hsum(acc.1); r[2] = hsum(acc.2); r[3] = hsum(acc.3) }
+        if C.n > 4 { r[4] = hsum(acc.4); r[5] = hsum(acc.5); r[6] = hsum(acc.6); r[7] = hsum(acc.7) }
         return r
     }
 
@@ -167,20 +177,19 @@ enum KKernels<F: KFormat> {
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
         let nb = k / 256, rowBytes = nb * F.blockBytes
         var r0 = rows.lowerBound
-        while r0 < rows.upperBound {
+        while r0 < rows.upperBound {                     // a chunk of weight rows stays in cache ...
             let r1 = min(r0 + matmulRowChunk, rows.upperBound)
             var j = 0
-            while j + 4 <= n {
+            while j < n {                                // ... while activations pass by, TILE (or 4, or 1) at a time
+                let cols = n - j >= 8 ? 8 : n - j >= 4 ? 4 : 1
+                let xj = x + j * xStride
                 for r in r0..<r1 {
-                    let s = rowTile(Cols4.self, w + r * rowBytes, nb, x + j * xStride, xStride)
-                    y[j * ldy + r] = s[0]; y[(j + 1) * ldy + r] = s[1]
-                    y[(j + 2) * ldy + r] = s[2]; y[(j + 3) * ldy + r] = s[3]
+                    let wr = w + r * rowBytes
+                    let s = cols == 8 ? rowTile(Cols8.self, wr, nb, xj, xStride)
+                        : cols == 4 ? rowTile(Cols4.self, wr, nb, xj, xStride) : rowTile(Cols1.self, wr, nb, xj, 0)
+                    for c in 0..<cols { y[(j + c) * ldy + r] = s[c] }
                 }
-                j += 4
-            }
-            while j < n {
-                for r in r0..<r1 { y[j * ldy + r] = rowTile(Cols1.self, w + r * rowBytes, nb, x + j * xStride, 0)[0] }
-                j += 1
+                j += cols
             }
             r0 = r1
         }
