@@ -227,8 +227,9 @@ func quantizeQ8AVX2(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _
     let bb = withSum ? 36 : 34, qo = withSum ? 4 : 2
     for i in 0..<(k / 32) {
         let xb = x + 32 * i, b = dst + bb * i
-        let d = absMax(xb, 32) / 127
-        let id: Float = d != 0 ? 1 / d : 0
+        let amax = absMax(xb, 32)
+        let d = amax / 127
+        let id: Float = amax != 0 ? 127 / amax : 0
         let sum = quantize32(xb, id, b + qo)
         b.storeBytes(of: floatToHalf(d), toByteOffset: 0, as: UInt16.self)
         if withSum { b.storeBytes(of: floatToHalf(Float(sum) * d), toByteOffset: 2, as: UInt16.self) }

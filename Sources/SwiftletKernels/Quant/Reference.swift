@@ -166,7 +166,8 @@ public enum ReferenceKernels {
 
     // MARK: activation quantization
 
-    /// Q8_0 (withSum false) or Q8_1: d = amax / 127, q = round(x / d) to nearest (ties to even, like the AVX2 path).
+    /// Q8_0 (withSum false) or Q8_1: d = amax / 127, q = round(x * 127 / amax) to nearest, ties to even: what
+    /// llama.cpp's x86 code computes (its scalar reference rounds ties away from zero and uses 1 / d).
     public static func quantizeQ8(_ x: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ k: Int, withSum: Bool) {
         let bb = withSum ? 36 : 34, qo = withSum ? 4 : 2
         for i in 0..<(k / 32) {
@@ -174,7 +175,7 @@ public enum ReferenceKernels {
             var amax: Float = 0
             for j in 0..<32 { amax = max(amax, abs(xb[j])) }
             let d = amax / 127
-            let id: Float = d != 0 ? 1 / d : 0
+            let id: Float = amax != 0 ? 127 / amax : 0        // as ggml's x86 quantize_row_q8_0/q8_1 (not 1 / d)
             var sum = 0
             for j in 0..<32 {
                 let v = roundToInt8(xb[j] * id)
