@@ -3,6 +3,7 @@
 // matvec: single thread, weights cycled through copies totalling >= 96 MB so they stream from DRAM as in decode
 // (GB/s of weight bytes read). matmul: n = 64 activation rows against one in-cache copy (GFLOP/s = 2*rows*k*n / s).
 // Each figure is the best of several timed passes: the machine is shared, and the best pass is the least disturbed.
+// The 2-thread streaming figure (rows split in halves) only means something when both cores are otherwise idle.
 import Foundation
 import Testing
 import SwiftletCore
