@@ -69,7 +69,7 @@ enum Q32Kernels<F: Q32Format> {
 
     /// The activation blocks' f16 scales as floats, converted once per call instead of once per weight row, for
     /// `cols` activation rows: out[2 * cols * i + c] = d, out[2 * cols * i + cols + c] = s = d * sum(q) of block i
-    /// of activation row c (Q8_1 stores s; for Q8_0 it is computed here when the weight format has an offset).
+    /// of activation row c (Q8_1 stores s; for Q8_0 and a weight format with an offset, s = -offset * d * sum(q)).
     @inline(__always) static func convertScales(_ x: UnsafeRawPointer, _ xStride: Int, _ cols: Int, _ nb: Int,
                                                 _ out: UnsafeMutablePointer<Float>) {
         for c in 0..<cols {
@@ -100,18 +100,20 @@ enum Q32Kernels<F: Q32Format> {
 
     @inline(__always) static func activationScales(_ xb: UnsafeRawPointer) -> (Float, Float) {
         let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
-        if F.offset != 0 { return (ds[0], ds[0] * Float(hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs))))) }
+        if F.offset != 0 {       // s = -offset * d * sum(q): the weight side then only contributes its d
+            return (ds[0], Float(-F.offset) * (ds[0] * Float(hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs))))))
+        }
         return (ds[0], ds[1])
     }
 
-    /// (d, m) of a weight block, both f16 fields converted in one step.
+    /// (d, m) of a weight block, both f16 fields converted in one step; (d, d) for the offset formats.
     @inline(__always) static func weightScales(_ b: UnsafeRawPointer) -> (Float, Float) {
         if F.hasMin {
             let w = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: b.loadUnaligned(as: UInt32.self))))
             return (w[0], w[1])
         }
         let d = h2f(b)
-        return (d, d * Float(-F.offset))
+        return (d, d)
     }
 
     /// acc += d_w * d_x * dot(q, x) for one block; m += m_w * s_x (formats with a min). xs: (d_x, s_x).
