@@ -55,12 +55,12 @@ let package = Package(
                 swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletCoreTests", dependencies: ["SwiftletCore"], swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletKernelsTests", dependencies: ["SwiftletKernels", "SwiftletFormats", "SwiftletTestSupport"],
-                    swiftSettings: cpuSettings),
+                    exclude: ["Fixtures"], swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletFormatsTests", dependencies: ["SwiftletFormats", "SwiftletTestSupport"],
                     swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletTokenizersTests", dependencies: ["SwiftletTokenizers", "SwiftletTestSupport"],
-                    swiftSettings: cpuSettings),
+                    exclude: ["Fixtures"], swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletModelsTests", dependencies: ["SwiftletRuntime", "SwiftletTestSupport"],
-                    swiftSettings: cpuSettings),
+                    exclude: ["Fixtures"], swiftSettings: cpuSettings),
     ]
 )

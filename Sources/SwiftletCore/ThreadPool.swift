@@ -21,16 +21,19 @@ public final class ThreadPool: @unchecked Sendable {
     private var job: Job?
     private var stopping = false
     private var mutex = pthread_mutex_t()
+    /// Serializes callers of `run`: a dispatch owns every worker until it returns.
+    private var callerMutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var workers: [pthread_t] = []
 
     /// - Parameters:
     ///   - threads: total threads including the caller (default: all cores).
     ///   - spinIterations: polls before a worker blocks; 0 means block at once.
-    public init(threads: Int = ThreadPool.coreCount, spinIterations: Int = 200_000) {
+    public init(threads: Int = ThreadPool.coreCount, spinIterations: Int = ThreadPool.defaultSpin) {
         threadCount = max(1, threads)
         self.spinIterations = spinIterations
         pthread_mutex_init(&mutex, nil)
+        pthread_mutex_init(&callerMutex, nil)
         pthread_cond_init(&wake, nil)
         for index in 1..<threadCount {
             let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index)).toOpaque()
@@ -47,15 +50,29 @@ public final class ThreadPool: @unchecked Sendable {
 
     public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
+    /// Polls before an idle worker blocks: SWIFTLET_POOL_SPIN in the environment, else 200,000
+    /// (about a millisecond: long enough to bridge the gaps between the operations of a token).
+    public static var defaultSpin: Int {
+        if let v = getenv("SWIFTLET_POOL_SPIN"), let n = Int(String(cString: v)), n >= 0 { return n }
+        return 200_000
+    }
+
+    /// After this many polls a spinning thread also yields its core, so an oversubscribed machine
+    /// (more runnable threads than cores) does not stall behind a spinner.
+    static let yieldAfter = 4_000
+
     private final class WorkerStart {
         let pool: ThreadPool
         let index: Int
         init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
     }
 
-    /// Runs `body` on all threads and waits for them. Not reentrant: call from one thread at a time.
+    /// Runs `body` on all threads and waits for them. Concurrent callers take turns; `body` must
+    /// not call `run` itself.
     public func run(_ body: Job) {
         if threadCount == 1 { body(0, 1); return }
+        pthread_mutex_lock(&callerMutex)
+        defer { pthread_mutex_unlock(&callerMutex) }
         withoutActuallyEscaping(body) { body in
             job = body
             pending.store(threadCount - 1, ordering: .relaxed)
@@ -66,7 +83,11 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
             }
             body(0, threadCount)
-            while pending.load(ordering: .acquiring) > 0 { spinPause() }
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > Self.yieldAfter { sched_yield() }
+            }
             job = nil
         }
     }
@@ -96,7 +117,7 @@ public final class ThreadPool: @unchecked Sendable {
             while current == seen {
                 if spins < spinIterations {
                     spins += 1
-                    spinPause()
+                    if spins > Self.yieldAfter { sched_yield() }
                 } else {
                     pthread_mutex_lock(&mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
@@ -125,8 +146,7 @@ public final class ThreadPool: @unchecked Sendable {
         for t in workers { pthread_join(t, nil) }
         pthread_cond_destroy(&wake)
         pthread_mutex_destroy(&mutex)
+        pthread_mutex_destroy(&callerMutex)
     }
 }
 
-/// One poll of a spin loop. (`_mm_pause` does not link from Swift here; a plain atomic poll is used.)
-@inline(__always) func spinPause() {}

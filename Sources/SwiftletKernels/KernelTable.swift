@@ -1,4 +1,5 @@
 // The table of weight-format kernels, keyed by GGML type; a tensor picks its kernels once, at load time.
+import Foundation
 import SwiftletCore
 
 public enum KernelTable {
@@ -9,10 +10,14 @@ public enum KernelTable {
     public static func kernels(for type: GGMLType) throws -> WeightKernels {
         guard supported.contains(type) else { throw UnsupportedWeightFormat(type: type) }
         #if SWIFTLET_AVX2
-        if let k = AVX2Kernels.kernels(for: type) { return k }
+        if !forceReference, let k = AVX2Kernels.kernels(for: type) { return k }
         #endif
         return try reference(for: type)
     }
+
+    /// SWIFTLET_KERNELS=reference in the environment runs every model on the scalar reference
+    /// kernels (slow; for checking a result against the plainest code).
+    static let forceReference = ProcessInfo.processInfo.environment["SWIFTLET_KERNELS"] == "reference"
 
     /// Scalar reference kernels (plain loops, no SIMD) for the same type: the test oracle.
     public static func reference(for type: GGMLType) throws -> WeightKernels {

@@ -64,3 +64,24 @@ extension Engine {
         return result
     }
 }
+
+extension Engine {
+    /// Argmax decoding that stops only at the EOS token, as the peer's `greedy` command does.
+    public func greedyUntilEOS(prompt: [Int32], maxNewTokens: Int) throws -> [Int32] {
+        let capacity = min(config.contextLength, prompt.count + maxNewTokens)
+        let cache = model.makeCache(capacity: capacity)
+        let scratch = model.makeScratch(maxBatch: min(maxBatch, prompt.count), contextCapacity: capacity, threads: pool.threadCount)
+        var sampler = Sampler(.greedy)
+        var next: Int32 = 0
+        try evaluate(prompt, cache: cache, scratch: scratch, logits: .last) { _, row in next = sampler.sample(row) }
+        var out: [Int32] = []
+        while out.count < maxNewTokens && next != tokenizer.eos {
+            out.append(next)
+            if out.count == maxNewTokens { break }
+            try [next].withUnsafeBufferPointer { b in
+                try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, row in next = sampler.sample(row) }
+            }
+        }
+        return out
+    }
+}
