@@ -30,9 +30,16 @@ public final class DecoderModel: @unchecked Sendable {
     public func makeScratch(maxBatch: Int, contextCapacity: Int, threads: Int, logitRows: Int = 1) -> DecoderScratch {
         let s = DecoderScratch(config: config, maxBatch: maxBatch, contextCapacity: contextCapacity,
                                threads: threads, logitRows: logitRows)
-        var all: [Linear] = [weights.output]
-        for l in weights.layers { all += [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] }
-        for linear in all { _ = s.buffer(for: linear.kernels.activationType) }
+        s.plans = weights.layers.map { l in
+            LayerPlan(qkv: [MatmulJob(linear: l.q, out: s.q), MatmulJob(linear: l.k, out: s.k), MatmulJob(linear: l.v, out: s.v)],
+                      o: [MatmulJob(linear: l.o, out: s.tmp)],
+                      gateUp: [MatmulJob(linear: l.gate, out: s.gate), MatmulJob(linear: l.up, out: s.up)],
+                      down: [MatmulJob(linear: l.down, out: s.tmp)])
+        }
+        s.outputPlan = [MatmulJob(linear: weights.output, out: s.logits)]
+        for plan in s.plans + [LayerPlan(qkv: s.outputPlan, o: [], gateUp: [], down: [])] {
+            for job in plan.qkv + plan.o + plan.gateUp + plan.down { _ = s.buffer(for: job.linear.kernels.activationType) }
+        }
         return s
     }
 
@@ -63,11 +70,13 @@ public final class DecoderModel: @unchecked Sendable {
             if c.slidingRopeBase != nil { ropeLocal.table(position: p0 + i, into: s.ropeLocal + i * c.ropeDims) }
         }
 
-        for (l, w) in weights.layers.enumerated() {
+        for l in 0..<weights.layers.count {
+            let w = weights.layers[l]
+            let plan = s.plans[l]
             // Attention block.
             perToken(n, pool) { i in Vector.rmsNorm(s.x + i * H, w.attnNorm.values, s.xn + i * H, H, eps: c.normEps) }
-            quantize(s.xn, width: H, n: n, for: [w.q, w.k, w.v], s, pool)
-            multiply([(w.q, s.q), (w.k, s.k), (w.v, s.v)], n: n, s, pool)
+            quantize(s.xn, width: H, n: n, for: plan.qkv, s, pool)
+            multiply(plan.qkv, n: n, s, pool)
             let sliding = c.isSliding(l)
             let table = sliding && c.slidingRopeBase != nil ? s.ropeLocal : s.ropeGlobal
             let rope = sliding ? ropeLocal : ropeGlobal
@@ -85,8 +94,8 @@ public final class DecoderModel: @unchecked Sendable {
             }
             attend(layer: l, n: n, p0: p0, sliding: sliding, cache, s, pool)
             let attWidth = c.headCount * c.valueDim
-            quantize(s.att, width: attWidth, n: n, for: [w.o], s, pool)
-            multiply([(w.o, s.tmp)], n: n, s, pool)
+            quantize(s.att, width: attWidth, n: n, for: plan.o, s, pool)
+            multiply(plan.o, n: n, s, pool)
             perToken(n, pool) { i in
                 if let pn = w.postAttnNorm { Vector.rmsNorm(s.tmp + i * H, pn.values, s.tmp + i * H, H, eps: c.normEps) }
                 Vector.add(s.x + i * H, s.tmp + i * H, H)
@@ -94,8 +103,8 @@ public final class DecoderModel: @unchecked Sendable {
             }
 
             // MLP block.
-            quantize(s.xn, width: H, n: n, for: [w.gate, w.up], s, pool)
-            multiply([(w.gate, s.gate), (w.up, s.up)], n: n, s, pool)
+            quantize(s.xn, width: H, n: n, for: plan.gateUp, s, pool)
+            multiply(plan.gateUp, n: n, s, pool)
             let F = c.ffnSize
             perToken(n, pool) { i in
                 switch c.activation {
@@ -103,8 +112,8 @@ public final class DecoderModel: @unchecked Sendable {
                 case .geluTanh: Vector.geglu(s.gate + i * F, s.up + i * F, F)
                 }
             }
-            quantize(s.gate, width: F, n: n, for: [w.down], s, pool)
-            multiply([(w.down, s.tmp)], n: n, s, pool)
+            quantize(s.gate, width: F, n: n, for: plan.down, s, pool)
+            multiply(plan.down, n: n, s, pool)
             perToken(n, pool) { i in
                 if let pn = w.postFfnNorm { Vector.rmsNorm(s.tmp + i * H, pn.values, s.tmp + i * H, H, eps: c.normEps) }
                 Vector.add(s.x + i * H, s.tmp + i * H, H)
@@ -120,8 +129,8 @@ public final class DecoderModel: @unchecked Sendable {
             perToken(rows, pool) { i in
                 Vector.rmsNorm(s.x + (start + i) * H, weights.outputNorm.values, s.xn + i * H, H, eps: c.normEps)
             }
-            quantize(s.xn, width: H, n: rows, for: [weights.output], s, pool)
-            multiply([(weights.output, s.logits)], n: rows, s, pool)
+            quantize(s.xn, width: H, n: rows, for: s.outputPlan, s, pool)
+            multiply(s.outputPlan, n: rows, s, pool)
             for i in 0..<rows {
                 let row = s.logits + i * c.vocabSize
                 if let cap = c.finalLogitSoftcap { Vector.softcap(row, c.vocabSize, cap: cap) }
@@ -139,11 +148,11 @@ public final class DecoderModel: @unchecked Sendable {
     }
 
     /// Quantizes n rows of `width` activations once per activation type the consumers need.
-    func quantize(_ x: UnsafeMutablePointer<Float>, width: Int, n: Int, for consumers: [Linear],
+    func quantize(_ x: UnsafeMutablePointer<Float>, width: Int, n: Int, for consumers: [MatmulJob],
                   _ s: DecoderScratch, _ pool: ThreadPool) {
         var done: UInt64 = 0
-        for linear in consumers {
-            let k = linear.kernels
+        for job in consumers {
+            let k = job.linear.kernels
             let bit = UInt64(1) << UInt64(k.activationType.rawValue)
             if done & bit != 0 { continue }
             done |= bit
@@ -153,10 +162,11 @@ public final class DecoderModel: @unchecked Sendable {
         }
     }
 
-    /// y = W x for each (W, y), all in one dispatch: every thread takes its share of each W's rows.
-    func multiply(_ jobs: [(Linear, UnsafeMutablePointer<Float>)], n: Int, _ s: DecoderScratch, _ pool: ThreadPool) {
+    /// y = W x for each job, all in one dispatch: every thread takes its share of each W's rows.
+    func multiply(_ jobs: [MatmulJob], n: Int, _ s: DecoderScratch, _ pool: ThreadPool) {
         pool.run { t, threads in
-            for (w, y) in jobs {
+            for job in jobs {
+                let w = job.linear, y = job.out
                 let rows = ThreadPool.chunk(w.outputs, part: t, of: threads, granule: 16)
                 if rows.isEmpty { continue }
                 let k = w.kernels

@@ -1,6 +1,21 @@
 // Working memory of one forward pass, sized once for a batch size so `forward` allocates nothing.
 import SwiftletCore
 
+/// One matrix multiplication of a forward pass: its weights and where its output goes.
+struct MatmulJob {
+    let linear: Linear
+    let out: UnsafeMutablePointer<Float>
+}
+
+/// The multiplications of one layer, grouped by shared input, fixed when the scratch is made so
+/// the forward pass builds no lists.
+struct LayerPlan {
+    let qkv: [MatmulJob]
+    let o: [MatmulJob]
+    let gateUp: [MatmulJob]
+    let down: [MatmulJob]
+}
+
 /// Activation buffers for up to `maxBatch` tokens. Owned by the runtime (one per concurrent
 /// sequence or worker), never by the model.
 public final class DecoderScratch: @unchecked Sendable {
@@ -18,6 +33,9 @@ public final class DecoderScratch: @unchecked Sendable {
     /// Quantized activations, one buffer per activation type, indexed by GGMLType raw value.
     var quantized: [UnsafeMutableRawPointer?]
     let quantizedBytes: Int
+    /// Per-layer multiplication plans and the output projection's (set by DecoderModel.makeScratch).
+    var plans: [LayerPlan] = []
+    var outputPlan: [MatmulJob] = []
     private var allocations: [UnsafeMutableRawPointer] = []
 
     public init(config c: DecoderConfig, maxBatch: Int, contextCapacity: Int, threads: Int, logitRows: Int = 1) {
