@@ -77,11 +77,11 @@ import SwiftletCore
     return m.max()
 }
 
-/// Compile-time column counts for register tiles (activation rows handled together).
-protocol TileCols { static var n: Int { get } }
-enum Cols1: TileCols { static var n: Int { 1 } }
-enum Cols4: TileCols { static var n: Int { 4 } }
-enum Cols8: TileCols { static var n: Int { 8 } }
+/// Compile-time sizes of register tiles: activation rows handled together (matmul) or weight rows (matvec).
+protocol TileSize { static var n: Int { get } }
+enum Tile1: TileSize { static var n: Int { 1 } }
+enum Tile4: TileSize { static var n: Int { 4 } }
+enum Tile8: TileSize { static var n: Int { 8 } }
 
 /// Rows handled per pass of a matmul: their weights stay in L1/L2 while every activation tile streams past.
 let matmulRowChunk = 64

@@ -36,37 +36,54 @@ enum FBF16: FloatFormat {
     }
 }
 
+/// Batch invariance: matvec and matmul give bit-identical floats for the same (weight row, activation row),
+/// because every pair follows one scheme: 8 elements at a time into one 8-lane accumulator (FMA), hsum, then the
+/// k % 8 tail added one product at a time. Tiles only choose which pairs run side by side: matvec runs 4 (or 1)
+/// weight rows against one activation, matmul 2 weight rows against 4 activations.
 enum FloatKernels<F: FloatFormat> {
-    /// Dot products of weight row `w` (k elements) with C float activation rows at x + c * xStride (in floats).
+    /// Weight rows w + t * rowStride (t in 0..<R) against one activation row x: result t in lane t.
     @inline(__always)
-    static func rowTile<C: TileCols>(_: C.Type, _ w: UnsafeRawPointer, _ k: Int,
-                                     _ x: UnsafePointer<Float>, _ xStride: Int) -> SIMD8<Float> {
-        var r = SIMD8<Float>()
+    static func rowsTile<R: TileSize>(_: R.Type, _ w: UnsafeRawPointer, _ rowStride: Int, _ k: Int,
+                                      _ x: UnsafePointer<Float>) -> SIMD4<Float> {
+        var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
         var i = 0
-        if C.n == 1 {                       // two independent accumulators hide FMA latency
-            var a0 = _mm256_setzero_ps(), a1 = a0
-            while i + 16 <= k {
-                a0 = _mm256_fmadd_ps(F.load8(w, i), ldf(x + i), a0)
-                a1 = _mm256_fmadd_ps(F.load8(w, i + 8), ldf(x + i + 8), a1)
-                i += 16
+        while i + 8 <= k {
+            let v = ldf(x + i)
+            a0 = _mm256_fmadd_ps(F.load8(w, i), v, a0)
+            if R.n > 1 {
+                a1 = _mm256_fmadd_ps(F.load8(w + rowStride, i), v, a1)
+                a2 = _mm256_fmadd_ps(F.load8(w + 2 * rowStride, i), v, a2)
+                a3 = _mm256_fmadd_ps(F.load8(w + 3 * rowStride, i), v, a3)
             }
-            while i + 8 <= k { a0 = _mm256_fmadd_ps(F.load8(w, i), ldf(x + i), a0); i += 8 }
-            r[0] = hsum(_mm256_add_ps(a0, a1))
-        } else {                            // 4 columns share each weight load
-            var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
-            while i + 8 <= k {
-                let v = F.load8(w, i)
-                a0 = _mm256_fmadd_ps(v, ldf(x + i), a0)
-                a1 = _mm256_fmadd_ps(v, ldf(x + xStride + i), a1)
-                a2 = _mm256_fmadd_ps(v, ldf(x + 2 * xStride + i), a2)
-                a3 = _mm256_fmadd_ps(v, ldf(x + 3 * xStride + i), a3)
-                i += 8
-            }
-            r = SIMD8(hsum(a0), hsum(a1), hsum(a2), hsum(a3), 0, 0, 0, 0)
+            i += 8
         }
+        var r = SIMD4<Float>()
+        r[0] = hsum(a0)
+        if R.n > 1 { r[1] = hsum(a1); r[2] = hsum(a2); r[3] = hsum(a3) }
         while i < k {                       // tail of k % 8 elements
+            for c in 0..<R.n { r[c] += F.scalar(w + c * rowStride, i) * x[i] }
+            i += 1
+        }
+        return r
+    }
+
+    /// Weight row w against 4 activation rows at x + c * xStride (in floats): result c in lane c.
+    @inline(__always)
+    static func fourCols(_ w: UnsafeRawPointer, _ k: Int, _ x: UnsafePointer<Float>, _ xStride: Int) -> SIMD4<Float> {
+        var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
+        var i = 0
+        while i + 8 <= k {                  // 4 columns share each weight load
+            let v = F.load8(w, i)
+            a0 = _mm256_fmadd_ps(v, ldf(x + i), a0)
+            a1 = _mm256_fmadd_ps(v, ldf(x + xStride + i), a1)
+            a2 = _mm256_fmadd_ps(v, ldf(x + 2 * xStride + i), a2)
+            a3 = _mm256_fmadd_ps(v, ldf(x + 3 * xStride + i), a3)
+            i += 8
+        }
+        var r = SIMD4(hsum(a0), hsum(a1), hsum(a2), hsum(a3))
+        while i < k {
             let v = F.scalar(w, i)
-            for c in 0..<C.n { r[c] += v * x[c * xStride + i] }
+            for c in 0..<4 { r[c] += v * x[c * xStride + i] }
             i += 1
         }
         return r
@@ -98,10 +115,23 @@ enum FloatKernels<F: FloatFormat> {
         return r
     }
 
+    /// y[r - rows.lowerBound] = dot(row r, x) for r in rows. 4 rows at a time, taken a quarter of the range
+    /// apart: 4 independent FMA chains that each read memory front to back (adjacent rows at once defeat the
+    /// hardware prefetcher when weights stream from DRAM; 8 streams measured slower than 4).
+    @inline(__always)
+    static func rowsAgainstOne(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafePointer<Float>,
+                               _ y: UnsafeMutablePointer<Float>) {
+        let rowBytes = k * F.bytes, lo = rows.lowerBound, g = rows.count / 4
+        for i in 0..<g {
+            let v = rowsTile(Tile4.self, w + (lo + i) * rowBytes, g * rowBytes, k, x)
+            for c in 0..<4 { y[i + c * g] = v[c] }
+        }
+        for r in (lo + 4 * g)..<rows.upperBound { y[r - lo] = rowsTile(Tile1.self, w + r * rowBytes, rowBytes, k, x)[0] }
+    }
+
     static func matvec(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ xq: UnsafeRawPointer,
                        _ y: UnsafeMutablePointer<Float>) {
-        let x = xq.assumingMemoryBound(to: Float.self), rowBytes = k * F.bytes
-        for r in rows { y[r - rows.lowerBound] = rowTile(Cols1.self, w + r * rowBytes, k, x, 0)[0] }
+        rowsAgainstOne(w, rows, k, xq.assumingMemoryBound(to: Float.self), y)
     }
 
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ xq: UnsafeRawPointer, _ xqStride: Int,
@@ -112,23 +142,23 @@ enum FloatKernels<F: FloatFormat> {
             let r1 = min(r0 + matmulRowChunk, rows.upperBound)
             var j = 0
             while j < n {
-                let cols = n - j >= 4 ? 4 : 1
                 let xj = x + j * xs
+                if n - j < 4 {                          // leftover activation rows, one at a time
+                    rowsAgainstOne(w, r0..<r1, k, xj, y + j * ldy + r0)
+                    j += 1
+                    continue
+                }
                 var r = r0
-                if cols == 4 {
-                    while r + 2 <= r1 {                 // 2 weight rows x 4 activation rows per step
-                        let s = twoRowsFourCols(w + r * rowBytes, rowBytes, k, xj, xs)
-                        for c in 0..<4 { y[(j + c) * ldy + r] = s[c]; y[(j + c) * ldy + r + 1] = s[4 + c] }
-                        r += 2
-                    }
+                while r + 2 <= r1 {                     // 2 weight rows x 4 activation rows per step
+                    let s = twoRowsFourCols(w + r * rowBytes, rowBytes, k, xj, xs)
+                    for c in 0..<4 { y[(j + c) * ldy + r] = s[c]; y[(j + c) * ldy + r + 1] = s[4 + c] }
+                    r += 2
                 }
-                while r < r1 {
-                    let wr = w + r * rowBytes
-                    let s = cols == 4 ? rowTile(Cols4.self, wr, k, xj, xs) : rowTile(Cols1.self, wr, k, xj, 0)
-                    for c in 0..<cols { y[(j + c) * ldy + r] = s[c] }
-                    r += 1
+                if r < r1 {
+                    let s = fourCols(w + r * rowBytes, k, xj, xs)
+                    for c in 0..<4 { y[(j + c) * ldy + r] = s[c] }
                 }
-                j += cols
+                j += 4
             }
             r0 = r1
         }

@@ -14,7 +14,7 @@ typealias KAcc = (__m256, __m256, __m256, __m256, __m256, __m256, __m256, __m256
 protocol KFormat {
     static var blockBytes: Int { get }
     /// Dot products of one weight super-block with C activation super-blocks (at x + c * xStride), added to acc.
-    static func superBlock<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
+    static func superBlock<C: TileSize>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
                                         _ acc: inout KAcc)
 }
 
@@ -38,7 +38,7 @@ protocol KFormat {
 
 /// Shared by Q4_K and Q5_K: `quants(chunk)` gives the 64 quants of chunk 0..<4 as (low 32, high 32) bytes.
 @inline(__always)
-func superBlockK45<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
+func superBlockK45<C: TileSize>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
                                 _ acc: inout KAcc,
                                 _ quants: (Int) -> (__m256i, __m256i)) {
     let d = h2f(b), dmin = h2f(b, 2)
@@ -75,7 +75,7 @@ func superBlockK45<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRaw
 enum FQ4K: KFormat {
     static var blockBytes: Int { 144 }
     @inline(__always)
-    static func superBlock<C: TileCols>(_ cols: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
+    static func superBlock<C: TileSize>(_ cols: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
                                         _ acc: inout KAcc) {
         let m4 = _mm256_set1_epi8(0x0F)
         superBlockK45(cols, b, x, xStride, &acc) { c in
@@ -88,7 +88,7 @@ enum FQ4K: KFormat {
 enum FQ5K: KFormat {
     static var blockBytes: Int { 176 }
     @inline(__always)
-    static func superBlock<C: TileCols>(_ cols: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
+    static func superBlock<C: TileSize>(_ cols: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
                                         _ acc: inout KAcc) {
         let m4 = _mm256_set1_epi8(0x0F), bit4 = _mm256_set1_epi8(0x10)
         let qh = ld256(b + 16)
@@ -106,7 +106,7 @@ enum FQ5K: KFormat {
 enum FQ6K: KFormat {
     static var blockBytes: Int { 210 }
     @inline(__always)
-    static func superBlock<C: TileCols>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
+    static func superBlock<C: TileSize>(_: C.Type, _ b: UnsafeRawPointer, _ x: UnsafeRawPointer, _ xStride: Int,
                                         _ acc: inout KAcc) {
         let d = h2f(b, 208)
         let rawScales = ld128(b + 192)                              // 16 x int8
@@ -154,9 +154,12 @@ enum FQ6K: KFormat {
     }
 }
 
+/// Batch invariance: every column of a tile takes exactly the steps of a 1-column tile (exact integer sums per
+/// super-block, then the same float FMAs into its own accumulator, one hsum), so matmul and matvec give
+/// bit-identical floats for the same (weight row, activation row).
 enum KKernels<F: KFormat> {
     @inline(__always)
-    static func rowTile<C: TileCols>(_ cols: C.Type, _ w: UnsafeRawPointer, _ nb: Int,
+    static func rowTile<C: TileSize>(_ cols: C.Type, _ w: UnsafeRawPointer, _ nb: Int,
                                      _ x: UnsafeRawPointer, _ xStride: Int) -> SIMD8<Float> {
         let z = _mm256_setzero_ps()
         var acc: KAcc = (z, z, z, z, z, z, z, z)
@@ -170,7 +173,7 @@ enum KKernels<F: KFormat> {
     static func matvec(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer,
                        _ y: UnsafeMutablePointer<Float>) {
         let nb = k / 256, rowBytes = nb * F.blockBytes
-        for r in rows { y[r - rows.lowerBound] = rowTile(Cols1.self, w + r * rowBytes, nb, x, 0)[0] }
+        for r in rows { y[r - rows.lowerBound] = rowTile(Tile1.self, w + r * rowBytes, nb, x, 0)[0] }
     }
 
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer, _ xStride: Int,
@@ -185,8 +188,8 @@ enum KKernels<F: KFormat> {
                 let xj = x + j * xStride
                 for r in r0..<r1 {
                     let wr = w + r * rowBytes
-                    let s = cols == 8 ? rowTile(Cols8.self, wr, nb, xj, xStride)
-                        : cols == 4 ? rowTile(Cols4.self, wr, nb, xj, xStride) : rowTile(Cols1.self, wr, nb, xj, 0)
+                    let s = cols == 8 ? rowTile(Tile8.self, wr, nb, xj, xStride)
+                        : cols == 4 ? rowTile(Tile4.self, wr, nb, xj, xStride) : rowTile(Tile1.self, wr, nb, xj, 0)
                     for c in 0..<cols { y[(j + c) * ldy + r] = s[c] }
                 }
                 j += cols
