@@ -14,10 +14,10 @@ import SwiftletTestSupport
     let batched = try engine.logits(tokens: tokens, all: true)
     let single = try Engine(path: path, maxBatch: 1).logits(tokens: tokens, all: true)
     #expect(batched.count == tokens.count && single.count == tokens.count)
-    for (a, b) in zip(batched, single) {
-        let diff = zip(a, b).map { abs($0 - $1) }.max()!
-        #expect(diff < 0.05, "prefill and decode logits differ by \(diff)")
-        #expect(a.indices.max { a[$0] < a[$1] } == b.indices.max { b[$0] < b[$1] })
+    // The kernels sum every (row, activation) pair in one order whatever the batch, so batching
+    // changes nothing, bit for bit.
+    for (i, (a, b)) in zip(batched, single).enumerated() {
+        #expect(a == b, "position \(i): prefill and decode logits differ by \(zip(a, b).map { abs($0 - $1) }.max()!)")
     }
 }
 

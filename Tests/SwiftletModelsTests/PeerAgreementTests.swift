@@ -39,10 +39,10 @@ enum Engines {
     }
 }
 
-/// A near tie: the peer's own best and second-best logits differ by less than this. llama.cpp
-/// disagrees with itself at such points when only its attention kernel changes (flash attention
-/// on vs off: 4 of these 10 prompts identical per model, divergences at margins 0.009-0.49).
-let nearTie: Float = 0.3
+/// A near tie: best and second-best logits closer than this. llama.cpp disagrees with itself at
+/// such points when only its attention kernel changes (flash attention on vs off: 4 of these 10
+/// prompts identical per model, divergences where its margins were 0.009 to 0.49).
+let nearTie: Float = 0.5
 
 @Test(.serialized, arguments: [("smollm2", TestModels.smollm2), ("gemma3", TestModels.gemma3)])
 func greedyMatchesPeer(name: String, path: String) throws {
