@@ -1,80 +1,111 @@
-// Scaled dot-product attention of one query head over cached f16 keys and values.
+// Scaled dot-product attention of query heads over cached f16 keys and values.
+import Foundation
 
 public enum Attention {
-    /// out = softmax(scale * q . K[p] for p in keys) . V[p].
-    /// Like llama.cpp's default (non-flash) path, q and the probabilities are rounded to f16 before
-    /// they meet the f16 cache (its f16 matmuls convert their f32 operand): this model family is
-    /// sensitive enough to attention rounding that matching it keeps greedy outputs identical.
+    /// out = softmax(scale * q . K[p] for p in keys) . V[p] for one query head: the plain
+    /// reference of `heads`. Like llama.cpp's default (non-flash) path, q and the probabilities
+    /// are rounded to f16 before they meet the f16 cache (its f16 matmuls convert their f32
+    /// operand): this model family is sensitive enough to attention rounding that it matters.
     /// - Parameters:
     ///   - q: one query head (headDim floats).
     ///   - k, v: cache rows for this kv head; position p starts at `k + p * kStride` (f16 bits).
     ///   - keys: the positions attended to (causal, possibly windowed).
-    ///   - scores: scratch with room for keys.count floats.
-    /// `q` is rounded to f16 in place. Scores are computed four keys at a time; the weighted sum
-    /// of values runs 32 output dimensions at a time in registers.
-    @inline(__always)
-    public static func head(q: UnsafeMutablePointer<Float>, k: UnsafePointer<UInt16>, v: UnsafePointer<UInt16>,
-                            kStride: Int, vStride: Int, headDim: Int, valueDim: Int, keys: Range<Int>, scale: Float,
-                            scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    public static func referenceHead(q: UnsafePointer<Float>, k: UnsafePointer<UInt16>, v: UnsafePointer<UInt16>,
+                                     kStride: Int, vStride: Int, headDim: Int, valueDim: Int, keys: Range<Int>,
+                                     scale: Float, out: UnsafeMutablePointer<Float>) {
+        var scores = keys.map { p -> Float in
+            var s: Float = 0
+            for d in 0..<headDim { s += Float(Float16(q[d])) * Float(Float16(bitPattern: k[p * kStride + d])) }
+            return s * scale
+        }
+        let m = scores.max() ?? 0
+        var total = 0.0
+        for i in scores.indices { scores[i] = expf(scores[i] - m); total += Double(scores[i]) }
+        for i in scores.indices { scores[i] = Float(Float16(scores[i] * Float(1 / total))) }
+        for d in 0..<valueDim {
+            var acc: Float = 0
+            for (i, p) in keys.enumerated() { acc += scores[i] * Float(Float16(bitPattern: v[p * vStride + d])) }
+            out[d] = acc
+        }
+    }
+
+    /// Attention of `count` query heads (at q + h * headDim) that share one key/value head, for
+    /// one token: each key and value row is read once for all of them; q is rounded to f16 in
+    /// place. Scores are SIMD dots summed lane-wise; values are accumulated 16 dimensions at a
+    /// time in registers, keys in order. `scores` needs count * keys.count
+    /// floats; outputs go to out + h * valueDim.
+    public static func heads(q: UnsafeMutablePointer<Float>, count: Int, k: UnsafePointer<UInt16>, v: UnsafePointer<UInt16>,
+                             kStride: Int, vStride: Int, headDim: Int, valueDim: Int, keys: Range<Int>, scale: Float,
+                             scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let n = keys.count
-        roundToHalf(q, headDim)
+        for h in 0..<count { roundToHalf(q + h * headDim, headDim) }
         let k0 = k + keys.lowerBound * kStride
-        var i = 0
-        while i + 4 <= n {
-            let r0 = k0 + i * kStride, r1 = r0 + kStride, r2 = r1 + kStride, r3 = r2 + kStride
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-            var d = 0
-            while d + 8 <= headDim {
-                let x = UnsafeRawPointer(q + d).loadUnaligned(as: SIMD8<Float>.self)
-                a0.addProduct(x, half8(r0 + d))
-                a1.addProduct(x, half8(r1 + d))
-                a2.addProduct(x, half8(r2 + d))
-                a3.addProduct(x, half8(r3 + d))
-                d += 8
+        let v0 = v + keys.lowerBound * vStride
+        var h0 = 0
+        while h0 < count {
+            // Up to four heads per pass; missing ones repeat the last head and are not stored.
+            let hc = min(4, count - h0)
+            let q0 = q + h0 * headDim
+            let q1 = q + (h0 + min(1, hc - 1)) * headDim
+            let q2 = q + (h0 + min(2, hc - 1)) * headDim
+            let q3 = q + (h0 + min(3, hc - 1)) * headDim
+            let s0 = scores + h0 * n
+            for j in 0..<n {
+                let row = k0 + j * kStride
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var d = 0
+                while d + 8 <= headDim {
+                    let kv = half8(row + d)
+                    a0.addProduct(UnsafeRawPointer(q0 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
+                    a1.addProduct(UnsafeRawPointer(q1 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
+                    a2.addProduct(UnsafeRawPointer(q2 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
+                    a3.addProduct(UnsafeRawPointer(q3 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
+                    d += 8
+                }
+                var r = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
+                while d < headDim {
+                    let kd = Float(Float16(bitPattern: row[d]))
+                    r += SIMD4(q0[d], q1[d], q2[d], q3[d]) * kd
+                    d += 1
+                }
+                for t in 0..<hc { s0[t * n + j] = r[t] * scale }
             }
-            var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
-            while d < headDim {
-                s0 += q[d] * Float(Float16(bitPattern: r0[d]))
-                s1 += q[d] * Float(Float16(bitPattern: r1[d]))
-                s2 += q[d] * Float(Float16(bitPattern: r2[d]))
-                s3 += q[d] * Float(Float16(bitPattern: r3[d]))
+            for t in 0..<hc {
+                Vector.softmax(s0 + t * n, n)
+                roundToHalf(s0 + t * n, n)
+            }
+            let p0 = s0, p1 = s0 + min(1, hc - 1) * n, p2 = s0 + min(2, hc - 1) * n, p3 = s0 + min(3, hc - 1) * n
+            var d = 0
+            while d + 16 <= valueDim {
+                var o00 = SIMD8<Float>(), o01 = SIMD8<Float>(), o10 = SIMD8<Float>(), o11 = SIMD8<Float>()
+                var o20 = SIMD8<Float>(), o21 = SIMD8<Float>(), o30 = SIMD8<Float>(), o31 = SIMD8<Float>()
+                for j in 0..<n {
+                    let row = v0 + j * vStride + d
+                    let va = half8(row), vb = half8(row + 8)
+                    let w0 = SIMD8<Float>(repeating: p0[j]), w1 = SIMD8<Float>(repeating: p1[j])
+                    let w2 = SIMD8<Float>(repeating: p2[j]), w3 = SIMD8<Float>(repeating: p3[j])
+                    o00.addProduct(w0, va); o01.addProduct(w0, vb)
+                    o10.addProduct(w1, va); o11.addProduct(w1, vb)
+                    o20.addProduct(w2, va); o21.addProduct(w2, vb)
+                    o30.addProduct(w3, va); o31.addProduct(w3, vb)
+                }
+                let o = out + h0 * valueDim + d
+                store8(o00, o); store8(o01, o + 8)
+                if hc > 1 { store8(o10, o + valueDim); store8(o11, o + valueDim + 8) }
+                if hc > 2 { store8(o20, o + 2 * valueDim); store8(o21, o + 2 * valueDim + 8) }
+                if hc > 3 { store8(o30, o + 3 * valueDim); store8(o31, o + 3 * valueDim + 8) }
+                d += 16
+            }
+            while d < valueDim {
+                for t in 0..<hc {
+                    var acc: Float = 0
+                    let pt = s0 + t * n
+                    for j in 0..<n { acc += pt[j] * Float(Float16(bitPattern: v0[j * vStride + d])) }
+                    out[(h0 + t) * valueDim + d] = acc
+                }
                 d += 1
             }
-            scores[i] = s0 * scale
-            scores[i + 1] = s1 * scale
-            scores[i + 2] = s2 * scale
-            scores[i + 3] = s3 * scale
-            i += 4
-        }
-        while i < n {
-            scores[i] = dot(q, k0 + i * kStride, headDim) * scale
-            i += 1
-        }
-        Vector.softmax(scores, n)
-        roundToHalf(scores, n)
-        let v0 = v + keys.lowerBound * vStride
-        var d = 0
-        while d + 32 <= valueDim {
-            var o0 = SIMD8<Float>(), o1 = SIMD8<Float>(), o2 = SIMD8<Float>(), o3 = SIMD8<Float>()
-            for j in 0..<n {
-                let w = SIMD8<Float>(repeating: scores[j])
-                let row = v0 + j * vStride + d
-                o0.addProduct(w, half8(row))
-                o1.addProduct(w, half8(row + 8))
-                o2.addProduct(w, half8(row + 16))
-                o3.addProduct(w, half8(row + 24))
-            }
-            store8(o0, out + d)
-            store8(o1, out + d + 8)
-            store8(o2, out + d + 16)
-            store8(o3, out + d + 24)
-            d += 32
-        }
-        while d < valueDim {
-            var acc: Float = 0
-            for j in 0..<n { acc += scores[j] * Float(Float16(bitPattern: v0[j * vStride + d])) }
-            out[d] = acc
-            d += 1
+            h0 += hc
         }
     }
 

@@ -188,18 +188,21 @@ public final class DecoderModel: @unchecked Sendable {
         let keys0 = cache.keyRow(layer: l, position: 0)
         let values0 = cache.valueRow(layer: l, position: 0)
         pool.run { t, threads in
-            let pairs = ThreadPool.chunk(n * c.headCount, part: t, of: threads)
+            // (token, kv head) pairs are dealt out round-robin: causal rows grow with the position,
+            // so contiguous chunks would leave the thread with the early tokens idle.
             let scores = s.scores + t * s.scoreCapacity
-            for pair in pairs {
-                let i = pair / c.headCount, h = pair % c.headCount
+            var pair = t
+            while pair < n * c.kvHeadCount {
+                let i = pair / c.kvHeadCount, kvHead = pair % c.kvHeadCount
                 let pos = p0 + i
                 let lo = window == Int.max ? 0 : max(0, pos - window + 1)
-                let kvHead = h / group
-                Attention.head(q: s.q + i * c.qDim + h * c.headDim,
-                               k: keys0 + kvHead * c.headDim, v: values0 + kvHead * c.valueDim,
-                               kStride: c.kvDim, vStride: c.vDim, headDim: c.headDim, valueDim: c.valueDim,
-                               keys: lo..<(pos + 1), scale: c.attentionScale, scores: scores,
-                               out: s.att + i * c.headCount * c.valueDim + h * c.valueDim)
+                let h = kvHead * group
+                Attention.heads(q: s.q + i * c.qDim + h * c.headDim, count: group,
+                                k: keys0 + kvHead * c.headDim, v: values0 + kvHead * c.valueDim,
+                                kStride: c.kvDim, vStride: c.vDim, headDim: c.headDim, valueDim: c.valueDim,
+                                keys: lo..<(pos + 1), scale: c.attentionScale, scores: scores,
+                                out: s.att + i * c.headCount * c.valueDim + h * c.valueDim)
+                pair += threads
             }
         }
     }

@@ -25,7 +25,7 @@ public final class DecoderScratch: @unchecked Sendable {
     public let logitRows: Int
     let x, xn, q, k, v, att, tmp, gate, up: UnsafeMutablePointer<Float>
     let logits: UnsafeMutablePointer<Float>
-    /// (threads, capacity) attention scores.
+    /// (threads, heads per kv head, capacity) attention scores.
     let scores: UnsafeMutablePointer<Float>
     let scoreCapacity: Int
     /// (maxBatch, ropeDims) cos/sin tables for the global and the sliding-window rope bases.
@@ -59,8 +59,8 @@ public final class DecoderScratch: @unchecked Sendable {
         gate = floats(b * c.ffnSize)
         up = floats(b * c.ffnSize)
         logits = floats(self.logitRows * c.vocabSize)
-        scoreCapacity = contextCapacity
-        scores = floats(threads * contextCapacity)
+        scoreCapacity = contextCapacity * (c.headCount / c.kvHeadCount)
+        scores = floats(threads * contextCapacity * (c.headCount / c.kvHeadCount))
         ropeGlobal = floats(b * c.ropeDims)
         ropeLocal = floats(b * c.ropeDims)
         // Widest activation row in f32 bytes bounds every quantized layout.
