@@ -58,7 +58,7 @@ let package = Package(
                     exclude: ["Fixtures"], swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletFormatsTests", dependencies: ["SwiftletFormats", "SwiftletTestSupport"],
                     swiftSettings: cpuSettings),
-        .testTarget(name: "SwiftletTokenizersTests", dependencies: ["SwiftletTokenizers", "SwiftletTestSupport"],
+        .testTarget(name: "SwiftletTokenizersTests", dependencies: ["SwiftletCore", "SwiftletTokenizers", "SwiftletTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: cpuSettings),
         .testTarget(name: "SwiftletModelsTests", dependencies: ["SwiftletRuntime", "SwiftletTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: cpuSettings),

@@ -1,5 +1,6 @@
 // Next-token sampling: greedy, temperature, top-k, top-p, min-p and repetition penalty, seeded.
 import Foundation
+import SwiftletCore
 
 /// Sampling settings. `temperature == 0` means greedy (argmax).
 public struct SamplingParameters: Sendable, Equatable {
@@ -38,15 +39,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
+        var seeder = SplitMix64(seed: seed)
+        s = (seeder.next(), seeder.next(), seeder.next(), seeder.next())
     }
 
     public mutating func next() -> UInt64 {

@@ -138,7 +138,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             next[m - 1] = -1
             var prev = Array(-1..<(m - 1))
             var alive = [Bool](repeating: true, count: m)
-            var heap = BigramHeap()
+            var heap = BinaryHeap<Bigram>()
             func push(_ l: Int, _ r: Int) {
                 guard l >= 0, r >= 0 else { return }
                 let key = UInt64(UInt32(bitPattern: sym[l])) << 32 | UInt64(UInt32(bitPattern: sym[r]))
@@ -213,7 +213,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     }
 }
 
-struct Bigram {
+struct Bigram: HeapOrdered {
     var rank: UInt32
     var left: Int32
     var right: Int32
@@ -223,41 +223,6 @@ struct Bigram {
 
     /// Lower rank first, then the leftmost pair.
     @inline(__always) func before(_ o: Bigram) -> Bool { rank != o.rank ? rank < o.rank : left < o.left }
-}
-
-/// A binary min-heap of merge candidates.
-struct BigramHeap {
-    private var items: [Bigram] = []
-
-    mutating func push(_ b: Bigram) {
-        items.append(b)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard items[i].before(items[p]) else { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> Bigram? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l].before(items[m]) { m = l }
-                if r < items.count && items[r].before(items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
 }
 
 /// One code point of valid UTF-8 at `i` (invalid bytes read as U+FFFD, one byte long).

@@ -66,7 +66,7 @@ public struct SentencePieceTokenizer: Tokenizer {
         var next: Int32
     }
 
-    private struct Pair {
+    private struct Pair: HeapOrdered {
         var score: Float
         var left: Int32
         var right: Int32
@@ -88,7 +88,7 @@ public struct SentencePieceTokenizer: Tokenizer {
         }
         if symbols.isEmpty { return }
 
-        var heap = MaxHeap<Pair>(before: { $0.before($1) })
+        var heap = BinaryHeap<Pair>()
         func tryAdd(_ l: Int32, _ r: Int32) {
             guard l >= 0, r >= 0 else { return }
             let s = Int(symbols[Int(l)].start)
@@ -165,44 +165,6 @@ func utf8Length(_ b: UInt8) -> Int {
     case 0xE: return 3
     case 0xF: return 4
     default: return 1
-    }
-}
-
-/// A binary heap ordered by `before` (the first element is the one before all others).
-struct MaxHeap<T> {
-    private var items: [T] = []
-    let before: (T, T) -> Bool
-
-    init(before: @escaping (T, T) -> Bool) { self.before = before }
-
-    mutating func push(_ x: T) {
-        items.append(x)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard before(items[i], items[p]) else { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> T? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && before(items[l], items[m]) { m = l }
-                if r < items.count && before(items[r], items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
     }
 }
 

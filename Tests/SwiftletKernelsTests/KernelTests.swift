@@ -10,17 +10,9 @@ import Testing
 import SwiftletCore
 import SwiftletKernels
 
-/// Tiny seeded generator (SplitMix64) for reproducible random data.
-struct SplitMix64 {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Reproducible random test data from SplitMix64 (SwiftletCore).
+extension SplitMix64 {
+    init(_ seed: UInt64) { self.init(seed: seed) }
     /// Uniform in [0, 1).
     mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
     /// Roughly normal (sum of uniforms), mean 0, sd ~1.

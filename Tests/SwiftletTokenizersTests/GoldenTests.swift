@@ -1,6 +1,7 @@
 // Token ids, decoded text and vocabulary facts must equal llama.cpp's for both real models.
 import Foundation
 import Testing
+import SwiftletCore
 import SwiftletFormats
 import SwiftletTestSupport
 import SwiftletTokenizers
@@ -149,15 +150,4 @@ import SwiftletTokenizers
     private func ms(_ s: Double) -> String { String(format: "%.1f ms", s * 1000) }
 }
 
-/// A small deterministic generator for test data.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+
