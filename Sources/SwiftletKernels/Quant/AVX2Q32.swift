@@ -61,11 +61,12 @@ enum FQ8_0: Q32Format {
 }
 
 /// Batch invariance: matvec and matmul give bit-identical floats for the same (weight row, activation row),
-/// whatever the tile a pair falls in, because every pair follows one accumulation scheme (`step`, `finish`):
-/// blocks in order into one 8-lane float accumulator, acc += (d_w * d_x) * float(8 int32 lanes of dot(q, x)),
-/// a scalar m += m_w * s_x (fused), and the result hsum(acc) + m. Tiles only choose which pairs run side by
-/// side: matvec runs 4 weight rows against one activation (4 independent FMA chains), matmul one weight row
-/// against 8 or 4 activations (one decoded block shared by all).
+/// whatever the tile a pair falls in, because every pair follows one accumulation scheme: per block, in order,
+/// the exact int32 dot isum = dot(q, x) (exact however its lanes are summed), then acc = fma(d_w * d_x,
+/// float(isum), acc) in one float lane, a scalar m = fma(m_w, s_x, m), and the result acc + m. Tiles only choose
+/// which pairs run side by side (one lane each): matvec runs 4 weight rows against one activation, matmul one
+/// weight row against 8 or 4 activations (one decoded block shared by all); the tile's block sums are gathered
+/// into one int32 vector so the float work is one cvt and one fma per block for the whole tile.
 enum Q32Kernels<F: Q32Format> {
     static var actBytes: Int { F.hasMin ? 36 : 34 }
     static var actQs: Int { F.hasMin ? 4 : 2 }
@@ -84,17 +85,16 @@ enum Q32Kernels<F: Q32Format> {
         }
     }
 
-    /// The same for tiles of `cols` (4 or 8) activation rows: d of block i, row c replicated in 8 lanes at
-    /// out[8 * (cols * i + c)] (so d_w * d_x is one vector multiply), then s at out[64 * nb + cols * i + c]
-    /// (64 * nb: room for the 8-row layout).
+    /// The same for tiles of `cols` (4 or 8) activation rows: d of block i, row c at out[cols * i + c] (one
+    /// vector load gives the tile's d_x), then s at out[8 * nb + cols * i + c].
     @inline(__always) static func convertScalesWide(_ x: UnsafeRawPointer, _ xStride: Int, _ cols: Int, _ nb: Int,
                                                     _ out: UnsafeMutablePointer<Float>) {
         for c in 0..<cols {
             var xb = x + c * xStride
             for i in 0..<nb {
                 let (d, s) = activationScales(xb)
-                UnsafeMutableRawPointer(out + 8 * (cols * i + c)).storeBytes(of: SIMD8(repeating: d), as: SIMD8<Float>.self)
-                out[64 * nb + cols * i + c] = s
+                out[cols * i + c] = d
+                out[8 * nb + cols * i + c] = s
                 xb += actBytes
             }
         }
@@ -123,41 +123,72 @@ enum Q32Kernels<F: Q32Format> {
         F.unsignedQuants ? q : _mm256_sign_epi8(q, q)
     }
 
-    /// One block of one pair: acc += dd * dot(q, y), dd = d_w * d_x in every lane; qa = unsignedOperand(q),
-    /// y the activation's 32 quants.
-    @inline(__always) static func step(_ dd: __m256, _ q: __m256i, _ qa: __m256i, _ y: __m256i, _ acc: inout __m256) {
-        let yy = F.unsignedQuants ? y : _mm256_sign_epi8(y, q)    // signed quants: y with q's sign
-        acc = _mm256_fmadd_ps(dd, _mm256_cvtepi32_ps(dotU8I8(qa, yy)), acc)
+    /// 16 int16 pair products of one block of one pair: maddubs(qa, y), qa = unsignedOperand(q), y the
+    /// activation's 32 quants (with q's sign for signed quants).
+    @inline(__always) static func pairProducts(_ q: __m256i, _ qa: __m256i, _ y: __m256i) -> __m256i {
+        _mm256_maddubs_epi16(qa, F.unsignedQuants ? y : _mm256_sign_epi8(y, q))
     }
 
-    /// The result of a pair from its accumulator and scalar term.
-    @inline(__always) static func finish(_ acc: __m256, _ m: Float) -> Float { hsum(acc) + m }
+    /// Two pairs' int16 products to int32 partial sums, per 128-bit half [a, a, b, b]. Unsigned quants are at
+    /// most 31, so an int16 product pair is at most 2 * 31 * 128 and 4 of them still fit in int16: one hadd
+    /// halves the widening work. Signed quants widen each vector first.
+    @inline(__always) static func widen2(_ a: __m256i, _ b: __m256i) -> __m256i {
+        let ones = _mm256_set1_epi16(1)
+        if F.unsignedQuants { return _mm256_madd_epi16(_mm256_hadd_epi16(a, b), ones) }
+        return _mm256_hadd_epi32(_mm256_madd_epi16(a, ones), _mm256_madd_epi16(b, ones))
+    }
+
+    /// Exact block sums of 4 pairs from their int16 products: lane c = isum of pair c.
+    @inline(__always) static func blockSums4(_ p0: __m256i, _ p1: __m256i, _ p2: __m256i, _ p3: __m256i) -> __m128i {
+        let h = _mm256_hadd_epi32(widen2(p0, p1), widen2(p2, p3))     // per half [0, 1, 2, 3]
+        let v = unsafeBitCast(h, to: SIMD8<Int32>.self)
+        return unsafeBitCast(v.lowHalf &+ v.highHalf, to: __m128i.self)
+    }
+
+    /// The same for 8 pairs: lane c = isum of pair c.
+    @inline(__always) static func blockSums8(_ p0: __m256i, _ p1: __m256i, _ p2: __m256i, _ p3: __m256i,
+                                             _ p4: __m256i, _ p5: __m256i, _ p6: __m256i, _ p7: __m256i) -> __m256i {
+        let a = _mm256_hadd_epi32(widen2(p0, p1), widen2(p2, p3))     // per half [0, 1, 2, 3]
+        let b = _mm256_hadd_epi32(widen2(p4, p5), widen2(p6, p7))     // per half [4, 5, 6, 7]
+        let va = unsafeBitCast(a, to: SIMD8<Int32>.self), vb = unsafeBitCast(b, to: SIMD8<Int32>.self)
+        return unsafeBitCast(SIMD8(lowHalf: va.lowHalf, highHalf: vb.highHalf) &+ SIMD8(lowHalf: va.highHalf, highHalf: vb.lowHalf),
+                             to: __m256i.self)
+    }
+
+    /// Exact block sum of one pair.
+    @inline(__always) static func blockSum1(_ p: __m256i) -> Int32 {
+        hsumI32(_mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+    }
 
     /// Weight rows w + t * rowStride (t in 0..<R) against one activation row x (scales at xs, convertScales layout).
     @inline(__always)
     static func rowsTile<R: TileSize>(_: R.Type, _ w: UnsafeRawPointer, _ rowStride: Int, _ nb: Int,
                                       _ x: UnsafeRawPointer, _ xs: UnsafePointer<Float>) -> SIMD4<Float> {
-        var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0
-        var m = SIMD4<Float>()
+        var acc = SIMD4<Float>(), m = SIMD4<Float>()
+        var acc1: Float = 0
         var b = w, xb = x, s = xs
         for _ in 0..<nb {
             let y = ld256(xb + actQs), dx = s[0]
-            @inline(__always) func row(_ t: Int, _ acc: inout __m256) -> Float {
+            @inline(__always) func row(_ t: Int) -> (__m256i, Float, Float) {
                 let q = F.quants(b + t * rowStride)
                 let (dw, mw) = weightScales(b + t * rowStride)
-                step(_mm256_set1_ps(dw * dx), q, unsignedOperand(q), y, &acc)
-                return mw
+                return (pairProducts(q, unsignedOperand(q), y), dw, mw)
             }
-            var mw = SIMD4<Float>()
-            mw[0] = row(0, &a0)
-            if R.n > 1 { mw[1] = row(1, &a1); mw[2] = row(2, &a2); mw[3] = row(3, &a3) }
-            if hasScalarTerm { m = m.addingProduct(mw, SIMD4(repeating: s[1])) }
+            if R.n > 1 {
+                let (p0, d0, m0) = row(0), (p1, d1, m1) = row(1), (p2, d2, m2) = row(2), (p3, d3, m3) = row(3)
+                let isum = _mm_cvtepi32_ps(blockSums4(p0, p1, p2, p3))
+                let dd = SIMD4(d0, d1, d2, d3) * SIMD4(repeating: dx)
+                acc = acc.addingProduct(dd, unsafeBitCast(isum, to: SIMD4<Float>.self))
+                if hasScalarTerm { m = m.addingProduct(SIMD4(m0, m1, m2, m3), SIMD4(repeating: s[1])) }
+            } else {
+                let (p0, d0, m0) = row(0)
+                acc1 = acc1.addingProduct(d0 * dx, Float(blockSum1(p0)))
+                if hasScalarTerm { m[0] = m[0].addingProduct(m0, s[1]) }
+            }
             b += F.blockBytes; xb += actBytes; s += 2
         }
-        var r = SIMD4<Float>()
-        r[0] = finish(a0, m[0])
-        if R.n > 1 { r[1] = finish(a1, m[1]); r[2] = finish(a2, m[2]); r[3] = finish(a3, m[3]) }
-        return r
+        if R.n == 1 { acc[0] = acc1 }
+        return acc + m
     }
 
     /// Weight row w against C (4 or 8) activation rows at x + c * xStride, scales at xs (convertScalesWide layout).
@@ -165,36 +196,35 @@ enum Q32Kernels<F: Q32Format> {
     static func colsTile<C: TileSize>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int, _ x: UnsafeRawPointer,
                                       _ xStride: Int, _ xs: UnsafePointer<Float>) -> SIMD8<Float> {
         let cols = C.n
-        var a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0
-        var m = SIMD8<Float>()
-        var b = w, s = xs, sv = xs + 64 * nb
+        var acc = SIMD8<Float>(), m = SIMD8<Float>()
+        var b = w, s = xs, sv = xs + 8 * nb
         var o = 0
         for _ in 0..<nb {
             let q = F.quants(b)
             let qa = unsignedOperand(q)
             let (dw, mw) = weightScales(b)
-            let dwv = _mm256_set1_ps(dw)
-            @inline(__always) func col(_ c: Int, _ acc: inout __m256) {
-                step(_mm256_mul_ps(dwv, _mm256_loadu_ps(s + 8 * c)), q, qa, ld256(x + c * xStride + o + actQs), &acc)
-            }
-            col(0, &a0); col(1, &a1); col(2, &a2); col(3, &a3)
-            if cols > 4 { col(4, &a4); col(5, &a5); col(6, &a6); col(7, &a7) }
-            if hasScalarTerm {                  // m += m_w * s_x, as in rowsTile
-                if cols > 4 {
+            @inline(__always) func p(_ c: Int) -> __m256i { pairProducts(q, qa, ld256(x + c * xStride + o + actQs)) }
+            if cols > 4 {
+                let isum = _mm256_cvtepi32_ps(blockSums8(p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7)))
+                let dd = SIMD8(repeating: dw) * UnsafeRawPointer(s).loadUnaligned(as: SIMD8<Float>.self)
+                acc = acc.addingProduct(dd, unsafeBitCast(isum, to: SIMD8<Float>.self))
+                if hasScalarTerm {
                     m = m.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD8<Float>.self))
-                } else {
+                }
+            } else {
+                let isum = _mm_cvtepi32_ps(blockSums4(p(0), p(1), p(2), p(3)))
+                let dd = SIMD4(repeating: dw) * UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self)
+                acc.lowHalf = acc.lowHalf.addingProduct(dd, unsafeBitCast(isum, to: SIMD4<Float>.self))
+                if hasScalarTerm {
                     m.lowHalf = m.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD4<Float>.self))
                 }
             }
             b += F.blockBytes
             o += actBytes
-            s += 8 * cols
+            s += cols
             sv += cols
         }
-        // finish() for every lane: hsum(acc) + m.
-        var r = SIMD8<Float>(hsum(a0), hsum(a1), hsum(a2), hsum(a3), 0, 0, 0, 0)
-        if cols > 4 { r.highHalf = SIMD4(hsum(a4), hsum(a5), hsum(a6), hsum(a7)) }
-        return r + m
+        return acc + m
     }
 
     /// y[r - rows.lowerBound] = dot(row r, x) for r in rows; xs: x's scales (convertScales layout).
@@ -238,7 +268,7 @@ enum Q32Kernels<F: Q32Format> {
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer, _ xStride: Int,
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
         let nb = k / 32
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 72 * nb) { buf in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * nb) { buf in
             let xs = buf.baseAddress!
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {                 // a chunk of weight rows stays in cache ...
