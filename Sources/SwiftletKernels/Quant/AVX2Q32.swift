@@ -268,24 +268,32 @@ enum Q32Kernels<F: Q32Format> {
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafeRawPointer, _ xStride: Int,
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
         let nb = k / 32
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * nb) { buf in
-            let xs = buf.baseAddress!
+        // Activation tiles: 8 (or 4, or 1) rows at a time, at most n / 8 + 4 of them. Their scales are converted
+        // once, before the row chunks (16 * nb floats per tile).
+        let tileFloats = 16 * nb
+        @inline(__always) func tileCols(_ j: Int) -> Int { n - j >= 8 ? 8 : n - j >= 4 ? 4 : 1 }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: tileFloats * (n / 8 + 4)) { buf in
+            let base = buf.baseAddress!
+            var j = 0, t = 0
+            while j < n {
+                let cols = tileCols(j), xj = x + j * xStride, xs = base + t * tileFloats
+                if cols == 1 { convertScales(xj, nb, xs) } else { convertScalesWide(xj, xStride, cols, nb, xs) }
+                j += cols; t += 1
+            }
             var r0 = rows.lowerBound
             while r0 < rows.upperBound {                 // a chunk of weight rows stays in cache ...
                 let r1 = min(r0 + matmulRowChunk, rows.upperBound)
-                var j = 0
-                while j < n {                            // ... while activations pass by, 8 (or 4, or 1) rows at a time
-                    let cols = n - j >= 8 ? 8 : n - j >= 4 ? 4 : 1
-                    let xj = x + j * xStride
+                j = 0; t = 0
+                while j < n {                            // ... while the activation tiles pass by
+                    let cols = tileCols(j), xj = x + j * xStride, xs = base + t * tileFloats
                     if cols == 1 {
-                        convertScales(xj, nb, xs)
                         rowsAgainstOne(w, r0..<r1, nb, xj, xs, y + j * ldy + r0)
+                    } else if cols == 8 {
+                        colsPass(Tile8.self, w, r0..<r1, nb, xj, xStride, xs, y + j * ldy, ldy)
                     } else {
-                        convertScalesWide(xj, xStride, cols, nb, xs)
-                        if cols == 8 { colsPass(Tile8.self, w, r0..<r1, nb, xj, xStride, xs, y + j * ldy, ldy) }
-                        else { colsPass(Tile4.self, w, r0..<r1, nb, xj, xStride, xs, y + j * ldy, ldy) }
+                        colsPass(Tile4.self, w, r0..<r1, nb, xj, xStride, xs, y + j * ldy, ldy)
                     }
-                    j += cols
+                    j += cols; t += 1
                 }
                 r0 = r1
             }
