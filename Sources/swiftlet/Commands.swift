@@ -69,7 +69,7 @@ struct Generate: ParsableCommand {
             struct Out: Encodable { let prompt_tokens: Int; let tokens: [Int32]; let text: String; let finish_reason: String }
             try printJSON(Out(prompt_tokens: result.promptTokens, tokens: result.tokens, text: result.text, finish_reason: result.finishReason))
         } else {
-            print("")
+            FileHandle.standardOutput.write(Data("\n".utf8))
             let decodeRate = result.tokens.count > 1 ? Double(result.tokens.count) / max(result.decodeSeconds, 1e-9) : 0
             FileHandle.standardError.write(Data(String(format: "[%d prompt tokens, %d generated, prefill %.1f tok/s, decode %.1f tok/s, stop: %@]\n",
                 result.promptTokens, result.tokens.count, Double(result.promptTokens) / max(result.prefillSeconds, 1e-9),
