@@ -23,3 +23,11 @@ extension GGUFFile: TensorSource {
         return SourceTensor(name: name, type: t.type, dims: t.dims, data: data(t))
     }
 }
+
+extension SafetensorsCheckpoint: TensorSource {
+    /// Tensors in ggml order (dims reversed from PyTorch's), for the float dtypes the kernels read.
+    public func tensor(_ name: String) -> SourceTensor? {
+        guard let info = info(name), let type = info.dtype.ggmlType, let data = data(name) else { return nil }
+        return SourceTensor(name: name, type: type, dims: info.shape.reversed(), data: data)
+    }
+}
