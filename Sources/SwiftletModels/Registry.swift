@@ -1,4 +1,5 @@
 // Architecture registry: general.architecture -> how to build its configuration.
+import Foundation
 import SwiftletFormats
 
 public enum ArchitectureRegistry {
@@ -18,6 +19,37 @@ public enum ArchitectureRegistry {
         }
         let config = try build(file)
         let weights = try DecoderWeights(config: config, source: file, names: WeightNames.gguf, ignored: WeightNames.ggufIgnored)
+        return DecoderModel(config: config, weights: weights)
+    }
+
+    /// Hugging Face `model_type` values whose config.json and safetensors weights load.
+    public static let huggingFace: [String: @Sendable (Data, String) throws -> (DecoderConfig, [TensorRole: String])] = [
+        "llama": { json, path in
+            (try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path).decoderConfig(), WeightNames.huggingFaceLlama)
+        },
+        "mistral": { json, path in
+            (try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path).decoderConfig(architecture: "mistral"),
+             WeightNames.huggingFaceLlama)
+        },
+    ]
+
+    /// Loads a decoder from a Hugging Face checkpoint folder (config.json + safetensors).
+    public static func load(checkpoint folder: String) throws -> DecoderModel {
+        let configPath = folder + "/config.json"
+        guard let json = FileManager.default.contents(atPath: configPath) else {
+            throw ModelError("\(folder): no readable config.json")
+        }
+        let type = try HFConfigLoader.modelType(json, path: configPath)
+        guard let build = huggingFace[type] else {
+            throw ModelError("\(configPath): model_type \(type) is not supported from checkpoints yet (supported: \(huggingFace.keys.sorted().joined(separator: ", ")))")
+        }
+        var (config, names) = try build(json, configPath)
+        let source: SafetensorsCheckpoint
+        do { source = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
+        // A checkpoint without lm_head ties the output to the embeddings, whatever the flag says.
+        config.tiedEmbeddings = source.info(WeightNames.name(names, .output)) == nil
+        let weights = try DecoderWeights(config: config, source: source, names: names,
+                                         ignored: WeightNames.huggingFaceIgnored(layers: config.layerCount))
         return DecoderModel(config: config, weights: weights)
     }
 }

@@ -36,6 +36,30 @@ public enum WeightNames {
         .postFfnNorm: "blk.%d.post_ffw_norm.weight",
     ]
 
+    /// Hugging Face names of Llama-family checkpoints (Llama, Mistral, SmolLM2, Qwen-style
+    /// layouts). Their RMSNorm before the MLP is called post_attention_layernorm.
+    public static let huggingFaceLlama: [TensorRole: String] = [
+        .tokenEmbedding: "model.embed_tokens.weight",
+        .outputNorm: "model.norm.weight",
+        .output: "lm_head.weight",
+        .attnNorm: "model.layers.%d.input_layernorm.weight",
+        .attnQ: "model.layers.%d.self_attn.q_proj.weight",
+        .attnK: "model.layers.%d.self_attn.k_proj.weight",
+        .attnV: "model.layers.%d.self_attn.v_proj.weight",
+        .attnOutput: "model.layers.%d.self_attn.o_proj.weight",
+        .attnQNorm: "model.layers.%d.self_attn.q_norm.weight",
+        .attnKNorm: "model.layers.%d.self_attn.k_norm.weight",
+        .ffnNorm: "model.layers.%d.post_attention_layernorm.weight",
+        .ffnGate: "model.layers.%d.mlp.gate_proj.weight",
+        .ffnUp: "model.layers.%d.mlp.up_proj.weight",
+        .ffnDown: "model.layers.%d.mlp.down_proj.weight",
+    ]
+
+    /// Hugging Face tensors that carry nothing the forward pass needs (old checkpoints store rope tables).
+    public static func huggingFaceIgnored(layers: Int) -> Set<String> {
+        Set((0..<layers).map { "model.layers.\($0).self_attn.rotary_emb.inv_freq" })
+    }
+
     /// GGUF tensors that carry nothing the forward pass needs (precomputed tables).
     public static let ggufIgnored: Set<String> = ["rope_freqs.weight"]
 
