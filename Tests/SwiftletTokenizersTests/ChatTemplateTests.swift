@@ -71,6 +71,28 @@ import SwiftletTokenizers
         }
     }
 
+    /// Older or edited revisions (no goldens): they must parse and render a plain exchange.
+    @Test func variantsRender() throws {
+        let folder = Self.templatesFolder.appendingPathComponent("variants")
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+            Issue.record("shared templates variants folder missing at \(folder.path)")
+            return
+        }
+        let messages: [JinjaValue] = [
+            .object(JinjaObject([("role", .string("user")), ("content", .string("Hello!"))])),
+            .object(JinjaObject([("role", .string("assistant")), ("content", .string("Hi."))])),
+            .object(JinjaObject([("role", .string("user")), ("content", .string("Bye!"))])),
+        ]
+        let context: [String: JinjaValue] = [
+            "add_generation_prompt": .bool(true), "bos_token": .string("<s>"), "eos_token": .string("</s>"),
+        ]
+        for file in files.sorted() where file.hasSuffix(".jinja") {
+            let source = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            let rendered = try ChatTemplate(source: source).render(messages: messages, context: context, now: Self.date("2025-01-15T12:00:00"))
+            #expect(rendered.contains("Hello!") && rendered.contains("Bye!"), "\(file)")
+        }
+    }
+
     @Test func errorsNameTheLine() throws {
         #expect(throws: ChatTemplateError.syntax(line: 2, "unknown statement 'frobnicate'")) {
             try ChatTemplate(source: "hello\n{% frobnicate %}")
@@ -86,6 +108,7 @@ import SwiftletTokenizers
         #expect(try r("{{ [1,2,3][::-1] }}") == "[3, 2, 1]")
         #expect(try r("{{ {'a': True, 'b': none} | string }}") == "{'a': True, 'b': None}")
         #expect(try r("{{ {'a': 'é', 'b': [1, 2.5]} | tojson }}") == "{\"a\": \"é\", \"b\": [1, 2.5]}")
+        #expect(try r("{{ -7 // 2 }} {{ 2.5 | round }} {{ 'ab'[-1] }}") == "-4 2.0 b")
         #expect(try r("{{ 7 // 2 }} {{ -7 % 3 }} {{ 1 / 2 }} {{ 'a' ~ 1 }}") == "3 2 0.5 a1")
         #expect(try r("{% for k, v in {'x': 1, 'y': 2}.items() if v > 1 %}{{ k }}{{ loop.length }}{% endfor %}") == "y1")
         #expect(try r("{% set ns = namespace(a=1) %}{% for i in [1,2] %}{% set ns.a = ns.a + i %}{% endfor %}{{ ns.a }}") == "4")

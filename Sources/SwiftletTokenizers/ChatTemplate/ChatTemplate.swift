@@ -4,7 +4,7 @@ import Foundation
 /// A parsed chat template, rendered like `transformers`' `apply_chat_template`:
 /// `trim_blocks` and `lstrip_blocks` on, keys whose value is None dropped, `raise_exception`
 /// and `strftime_now` available.
-public struct ChatTemplate: @unchecked Sendable {
+public struct ChatTemplate: Sendable {
     private let nodes: [JinjaNode]
 
     /// Parses `source`; throws `ChatTemplateError.syntax` naming the line of the problem.

@@ -301,7 +301,8 @@ final class JinjaEvaluator {
             case "/": guard b != 0 else { throw fail("division by zero") }; return .double(Double(a) / Double(b))
             case "//":
                 guard b != 0 else { throw fail("division by zero") }
-                return .int(Int((Double(a) / Double(b)).rounded(.down)))
+                let q = a / b
+                return .int(q * b != a && (a < 0) != (b < 0) ? q - 1 : q)
             case "%":
                 guard b != 0 else { throw fail("modulo by zero") }
                 let m = a % b

@@ -71,7 +71,7 @@ extension JinjaEvaluator {
             if case .int(let p)? = arg(0, "precision") { precision = p }
             let method = arg(1, "method")?.pythonString ?? "common"
             let scale = Foundation.pow(10.0, Double(precision))
-            let rule: FloatingPointRoundingRule = method == "floor" ? .down : method == "ceil" ? .up : .toNearestOrAwayFromZero
+            let rule: FloatingPointRoundingRule = method == "floor" ? .down : method == "ceil" ? .up : .toNearestOrEven
             return .double((d * scale).rounded(rule) / scale)
         case "list": return .array(try iterate(v))
         case "items":

@@ -1,6 +1,6 @@
 // The template's syntax tree and the recursive-descent parser that builds it (Jinja's precedence).
 
-indirect enum JinjaExpr {
+indirect enum JinjaExpr: Sendable {
     case literal(JinjaValue)
     case name(String)
     case list([JinjaExpr])
@@ -19,12 +19,12 @@ indirect enum JinjaExpr {
     case ternary(JinjaExpr, cond: JinjaExpr, JinjaExpr?)
 }
 
-enum JinjaSetTarget {
+enum JinjaSetTarget: Sendable {
     case names([String])
     case attribute(String, String)
 }
 
-indirect enum JinjaNode {
+indirect enum JinjaNode: Sendable {
     case text(String)
     case output(JinjaExpr, line: Int)
     case ifChain([(JinjaExpr, [JinjaNode])], otherwise: [JinjaNode], line: Int)
