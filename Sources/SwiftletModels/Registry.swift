@@ -22,14 +22,28 @@ public enum ArchitectureRegistry {
         return DecoderModel(config: config, weights: weights)
     }
 
+    /// How a Hugging Face checkpoint of one `model_type` loads: its configuration, its weight
+    /// names, and the offset its norm weights need (Gemma stores w for a scale of 1 + w).
+    public struct CheckpointLayout: Sendable {
+        public var config: DecoderConfig
+        public var names: [TensorRole: String]
+        public var normOffset: Float = 0
+    }
+
     /// Hugging Face `model_type` values whose config.json and safetensors weights load.
-    public static let huggingFace: [String: @Sendable (Data, String) throws -> (DecoderConfig, [TensorRole: String])] = [
+    public static let huggingFace: [String: @Sendable (Data, String) throws -> CheckpointLayout] = [
         "llama": { json, path in
-            (try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path).decoderConfig(), WeightNames.huggingFaceLlama)
+            CheckpointLayout(config: try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path).decoderConfig(),
+                             names: WeightNames.huggingFaceLlama)
         },
         "mistral": { json, path in
-            (try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path).decoderConfig(architecture: "mistral"),
-             WeightNames.huggingFaceLlama)
+            CheckpointLayout(config: try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path)
+                                .decoderConfig(architecture: "mistral"),
+                             names: WeightNames.huggingFaceLlama)
+        },
+        "gemma3_text": { json, path in
+            CheckpointLayout(config: try HFConfigLoader.decode(Gemma3TextConfiguration.self, from: json, path: path).decoderConfig(),
+                             names: WeightNames.huggingFaceGemma3, normOffset: 1)
         },
     ]
 
@@ -43,13 +57,14 @@ public enum ArchitectureRegistry {
         guard let build = huggingFace[type] else {
             throw ModelError("\(configPath): model_type \(type) is not supported from checkpoints yet (supported: \(huggingFace.keys.sorted().joined(separator: ", ")))")
         }
-        var (config, names) = try build(json, configPath)
+        var layout = try build(json, configPath)
         let source: SafetensorsCheckpoint
         do { source = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
         // A checkpoint without lm_head ties the output to the embeddings, whatever the flag says.
-        config.tiedEmbeddings = source.info(WeightNames.name(names, .output)) == nil
-        let weights = try DecoderWeights(config: config, source: source, names: names,
-                                         ignored: WeightNames.huggingFaceIgnored(layers: config.layerCount))
-        return DecoderModel(config: config, weights: weights)
+        layout.config.tiedEmbeddings = source.info(WeightNames.name(layout.names, .output)) == nil
+        let weights = try DecoderWeights(config: layout.config, source: source, names: layout.names,
+                                         ignored: WeightNames.huggingFaceIgnored(layers: layout.config.layerCount),
+                                         normOffset: layout.normOffset)
+        return DecoderModel(config: layout.config, weights: weights)
     }
 }

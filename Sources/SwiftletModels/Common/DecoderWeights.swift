@@ -28,7 +28,10 @@ public final class DecoderWeights: @unchecked Sendable {
 
     /// Gathers and checks every tensor of `config` from `source` using the name table `names`.
     /// A missing tensor, a wrong shape or an unexpected extra tensor is an error naming it.
-    public init(config c: DecoderConfig, source: TensorSource, names: [TensorRole: String], ignored: Set<String> = []) throws {
+    /// - normOffset: added to every norm weight (Gemma's checkpoints store w for a scale of 1 + w;
+    ///   GGUF files have it folded in already).
+    public init(config c: DecoderConfig, source: TensorSource, names: [TensorRole: String], ignored: Set<String> = [],
+                normOffset: Float = 0) throws {
         self.source = source
         var used = Set<String>()
         var owned: [UnsafeMutablePointer<Float>] = []
@@ -54,11 +57,14 @@ public final class DecoderWeights: @unchecked Sendable {
             guard t.dims == [size] else {
                 throw ModelError("\(c.architecture): tensor \(t.name) has shape \(t.dims), expected [\(size)]")
             }
-            if t.type == .f32 { return NormWeight(values: t.data.assumingMemoryBound(to: Float.self), count: size) }
+            if t.type == .f32 && normOffset == 0 && Int(bitPattern: t.data) % MemoryLayout<Float>.alignment == 0 {
+                return NormWeight(values: t.data.assumingMemoryBound(to: Float.self), count: size)
+            }
             let kernels: WeightKernels
             do { kernels = try KernelTable.kernels(for: t.type) } catch { throw ModelError("tensor \(t.name): \(error)") }
             let buf = UnsafeMutablePointer<Float>.allocate(capacity: size)
             kernels.dequantizeRow(t.data, buf, size)
+            for i in 0..<size { buf[i] += normOffset }
             owned.append(buf)
             return NormWeight(values: buf, count: size)
         }

@@ -55,6 +55,13 @@ public enum WeightNames {
         .ffnDown: "model.layers.%d.mlp.down_proj.weight",
     ]
 
+    /// Hugging Face names of Gemma 3 text checkpoints: norms before and after both blocks.
+    public static let huggingFaceGemma3: [TensorRole: String] = huggingFaceLlama.merging([
+        .postAttnNorm: "model.layers.%d.post_attention_layernorm.weight",
+        .ffnNorm: "model.layers.%d.pre_feedforward_layernorm.weight",
+        .postFfnNorm: "model.layers.%d.post_feedforward_layernorm.weight",
+    ]) { _, new in new }
+
     /// Hugging Face tensors that carry nothing the forward pass needs (old checkpoints store rope tables).
     public static func huggingFaceIgnored(layers: Int) -> Set<String> {
         Set((0..<layers).map { "model.layers.\($0).self_attn.rotary_emb.inv_freq" })
