@@ -178,7 +178,7 @@ enum Q32Kernels<F: Q32Format> {
                 let (p0, d0, m0) = row(0), (p1, d1, m1) = row(1), (p2, d2, m2) = row(2), (p3, d3, m3) = row(3)
                 let isum = _mm_cvtepi32_ps(blockSums4(p0, p1, p2, p3))
                 let dd = SIMD4(d0, d1, d2, d3) * SIMD4(repeating: dx)
-                acc = acc.addingProduct(dd, unsafeBitCast(isum, to: SIMD4<Float>.self))
+                acc = acc.addingProduct(dd, isum)
                 if hasScalarTerm { m = m.addingProduct(SIMD4(m0, m1, m2, m3), SIMD4(repeating: s[1])) }
             } else {
                 let (p0, d0, m0) = row(0)
@@ -207,14 +207,14 @@ enum Q32Kernels<F: Q32Format> {
             if cols > 4 {
                 let isum = _mm256_cvtepi32_ps(blockSums8(p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7)))
                 let dd = SIMD8(repeating: dw) * UnsafeRawPointer(s).loadUnaligned(as: SIMD8<Float>.self)
-                acc = acc.addingProduct(dd, unsafeBitCast(isum, to: SIMD8<Float>.self))
+                acc = acc.addingProduct(dd, isum)
                 if hasScalarTerm {
                     m = m.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD8<Float>.self))
                 }
             } else {
                 let isum = _mm_cvtepi32_ps(blockSums4(p(0), p(1), p(2), p(3)))
                 let dd = SIMD4(repeating: dw) * UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self)
-                acc.lowHalf = acc.lowHalf.addingProduct(dd, unsafeBitCast(isum, to: SIMD4<Float>.self))
+                acc.lowHalf = acc.lowHalf.addingProduct(dd, isum)
                 if hasScalarTerm {
                     m.lowHalf = m.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD4<Float>.self))
                 }
