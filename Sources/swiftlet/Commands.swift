@@ -41,6 +41,8 @@ struct Generate: ParsableCommand {
     @Option(help: "Repetition penalty (1 = off).") var repeatPenalty: Float = 1.0
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Flag(help: "Prepend the BOS token.") var bos = false
+    @Flag(help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
+    @Option(help: "A system message (with --chat).") var system: String?
     @Flag(help: "Print {\"prompt_tokens\", \"tokens\", \"text\"} as JSON at the end instead of streaming.") var json = false
 
     func validate() throws {
@@ -58,7 +60,16 @@ struct Generate: ParsableCommand {
         p.minP = minP
         p.repetitionPenalty = repeatPenalty
         p.seed = seed
-        let ids = engine.tokenize(text, bos: bos)
+        var promptText = text
+        if chat {
+            var messages: [(role: String, content: String)] = []
+            if let system { messages.append((role: "system", content: system)) }
+            messages.append((role: "user", content: text))
+            promptText = try engine.chatPrompt(messages)
+        } else if system != nil {
+            throw ValidationError("--system needs --chat")
+        }
+        let ids = engine.tokenize(promptText, bos: bos)
         let result = try engine.generate(prompt: ids, maxNewTokens: maxNewTokens, sampling: p) { piece in
             if !json {
                 FileHandle.standardOutput.write(Data(piece.utf8))

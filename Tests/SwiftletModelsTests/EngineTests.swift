@@ -128,3 +128,17 @@ private func tinyLlama(arch: String = "llama", dropping: String? = nil) throws -
     defer { try? FileManager.default.removeItem(at: cut) }
     #expect { _ = try Engine(path: cut.path) } throws: { "\($0)".contains("outside the file") }
 }
+
+@Test func chatPromptUsesTheModelsTemplate() throws {
+    guard let path = try TestModels.require(TestModels.smollm2) else { return }
+    let engine = try Engines.get(path)
+    // Rendered by jinja2 from the same template (trim_blocks, lstrip_blocks).
+    let expected = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+        + "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+    #expect(try engine.chatPrompt([(role: "user", content: "What is the capital of France?")]) == expected)
+    #expect(engine.tokenize(expected).count == 37)
+    guard let gemma = try TestModels.require(TestModels.gemma3) else { return }
+    #expect { _ = try Engines.get(gemma).chatPrompt([(role: "user", content: "hi")]) } throws: {
+        "\($0)".contains("has no chat template")
+    }
+}
