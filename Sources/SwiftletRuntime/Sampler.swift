@@ -102,28 +102,43 @@ public struct Sampler: Sendable {
             }
             return Int32(best)
         }
-        // Top-k (k = 0: the whole vocabulary).
-        candidates.removeAll(keepingCapacity: true)
-        let k = p.topK > 0 ? min(p.topK, logits.count) : logits.count
-        if k == logits.count {
-            for i in 0..<logits.count { candidates.append((Int32(i), value(i))) }
-            candidates.sort { $0.logit > $1.logit }
+        // Top-k. With k = 0 (the whole vocabulary) nothing is sorted that need not be: top-p
+        // needs only the largest entries holding its mass, min-p only those above its cut, and
+        // plain temperature sampling no order at all.
+        var maxLogit = -Float.infinity
+        for i in 0..<logits.count { maxLogit = max(maxLogit, value(i)) }
+        var total: Float = 0
+        if p.topK > 0 && p.topK < logits.count {
+            selectLargest(p.topK, logits.count, value)
+            for c in candidates { total += expf(c.logit - maxLogit) }
         } else {
-            // Keep the k largest with a bounded insertion list (k is small in practice).
-            var threshold = -Float.infinity
-            for i in 0..<logits.count {
-                let v = value(i)
-                if candidates.count == k && v <= threshold { continue }
-                var j = candidates.count
-                if candidates.count < k { candidates.append((Int32(i), v)) } else { j = k - 1; candidates[j] = (Int32(i), v) }
-                while j > 0 && candidates[j - 1].logit < v { candidates.swapAt(j, j - 1); j -= 1 }
-                if candidates.count == k { threshold = candidates[k - 1].logit }
+            for i in 0..<logits.count { total += expf(value(i) - maxLogit) }
+            if p.topP < 1 {
+                // The k largest for k = 64, 256, 1024; a flatter distribution sorts everything.
+                var want = 64
+                while true {
+                    if want > 1024 {
+                        candidates.removeAll(keepingCapacity: true)
+                        for i in 0..<logits.count { candidates.append((Int32(i), value(i))) }
+                        candidates.sort { $0.logit > $1.logit }
+                        break
+                    }
+                    selectLargest(min(want, logits.count), logits.count, value)
+                    var mass: Float = 0
+                    for c in candidates { mass += expf(c.logit - maxLogit) }
+                    if mass >= p.topP * total || candidates.count == logits.count { break }
+                    want *= 4
+                }
+            } else {
+                candidates.removeAll(keepingCapacity: true)
+                // Min-p keeps p >= minP * p_max, i.e. logit >= max + ln(minP).
+                let cut = p.minP > 0 ? maxLogit + logf(p.minP) : -Float.infinity
+                for i in 0..<logits.count where value(i) >= cut { candidates.append((Int32(i), value(i))) }
+                if p.minP > 0 { candidates.sort { $0.logit > $1.logit } }
             }
         }
-        // Softmax over candidates (sorted, descending).
-        let maxLogit = candidates[0].logit
+        // Probabilities of the candidates (sorted, descending, when top-p or min-p look at the order).
         var probs = candidates.map { expf($0.logit - maxLogit) }
-        var total = probs.reduce(0, +)
         // Top-p: smallest prefix with mass >= topP.
         if p.topP < 1 {
             var mass: Float = 0
@@ -151,6 +166,23 @@ public struct Sampler: Sendable {
             if r < 0 { return candidates[i].id }
         }
         return candidates[probs.count - 1].id
+    }
+}
+
+extension Sampler {
+    /// Keeps the k largest values in `candidates`, sorted descending (a bounded insertion list:
+    /// each of the n values costs one comparison unless it enters the list).
+    fileprivate mutating func selectLargest(_ k: Int, _ n: Int, _ value: (Int) -> Float) {
+        candidates.removeAll(keepingCapacity: true)
+        var threshold = -Float.infinity
+        for i in 0..<n {
+            let v = value(i)
+            if candidates.count == k && v <= threshold { continue }
+            var j = candidates.count
+            if candidates.count < k { candidates.append((Int32(i), v)) } else { j = k - 1; candidates[j] = (Int32(i), v) }
+            while j > 0 && candidates[j - 1].logit < v { candidates.swapAt(j, j - 1); j -= 1 }
+            if candidates.count == k { threshold = candidates[k - 1].logit }
+        }
     }
 }
 
