@@ -3,6 +3,9 @@
 Writes Tests/SwiftletModelsTests/Fixtures/peer-<model>.json with, for each prompt, the greedy
 continuation (64 tokens, ids and the margin between the peer's best and second-best logit at each
 step), and the perplexity at --ctx 512 of english.txt and code.txt (beside the output).
+It also records the peer's greedy tokens with flash attention on ("flash_attn_tokens"): llama.cpp's
+own disagreement with itself when only its attention kernel changes, which bounds what "a near
+tie" means in the agreement test.
 
 Run with the peer's venv (built by ../shared/peer/setup):
     ~/.cache/swiftlet-peer/venv/bin/python scripts/make-peer-fixtures.py
@@ -41,28 +44,41 @@ def log_softmax(row):
     return row - m - math.log(np.exp(row - m).sum())
 
 
+def load(fname, flash_attn=False):
+    return Llama(model_path=os.path.join(MODELS, fname), n_ctx=2048, n_threads=2, n_threads_batch=2,
+                 n_batch=2048, logits_all=True, verbose=False, seed=0, flash_attn=flash_attn)
+
+
+def run_greedy(llm, toks):
+    llm.reset()
+    llm.eval(toks)
+    out, margins = [], []
+    for _ in range(64):
+        row = np.asarray(llm.scores[llm.n_tokens - 1])
+        top2 = np.sort(row)[-2:]
+        tok = int(np.argmax(row))
+        if tok == llm.token_eos():
+            break
+        out.append(tok)
+        margins.append(round(float(top2[1] - top2[0]), 4))
+        llm.eval([tok])
+    return out, margins
+
+
 def main():
     for name, fname in FILES.items():
-        llm = Llama(model_path=os.path.join(MODELS, fname), n_ctx=2048, n_threads=2, n_threads_batch=2,
-                    n_batch=2048, logits_all=True, verbose=False, seed=0)
+        llm = load(fname)
         prompts = RAW + [TEMPLATES[name].format(c) for c in CHAT]
         greedy = []
         for text in prompts:
             toks = llm.tokenize(text.encode("utf-8"), add_bos=BOS[name], special=True)
-            llm.reset()
-            llm.eval(toks)
-            out, margins = [], []
-            for _ in range(64):
-                row = np.asarray(llm.scores[llm.n_tokens - 1])
-                top2 = np.sort(row)[-2:]
-                tok = int(np.argmax(row))
-                if tok == llm.token_eos():
-                    break
-                out.append(tok)
-                margins.append(round(float(top2[1] - top2[0]), 4))
-                llm.eval([tok])
+            out, margins = run_greedy(llm, toks)
             greedy.append({"prompt": text, "bos": BOS[name], "prompt_tokens": toks, "tokens": out, "margins": margins})
             print(name, repr(text[:30]), len(out), file=sys.stderr)
+        fa = load(fname, flash_attn=True)
+        for g in greedy:
+            g["flash_attn_tokens"] = run_greedy(fa, g["prompt_tokens"])[0]
+        del fa
         ppl = {}
         for fn in ["english.txt", "code.txt"]:
             toks = llm.tokenize(open(os.path.join(FIX, fn), encoding="utf-8").read().encode("utf-8"), add_bos=False, special=True)
