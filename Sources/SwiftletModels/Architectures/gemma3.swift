@@ -41,19 +41,12 @@ public enum Gemma3Architecture {
 
 /// Gemma 3's text config.json (`gemma3_text`, or the `text_config` of `gemma3`), with
 /// transformers' defaults. (HF norm weights are stored as w where the model uses 1 + w; the GGUF
-/// converter folds the 1 in, so a safetensors loader must add it in its sanitize step.)
+/// converter folds the 1 in, so the checkpoint loader adds it: Registry's normOffset.)
 public struct Gemma3TextConfiguration: Decodable, Sendable {
-    public var vocabSize = 262_208
-    public var hiddenSize = 2304
-    public var intermediateSize = 9216
-    public var numHiddenLayers = 26
-    public var numAttentionHeads = 8
-    public var numKeyValueHeads = 4
-    public var headDim = 256
+    public var dims = TransformerDimensions(
+        vocabSize: 262_208, hiddenSize: 2304, intermediateSize: 9216, numHiddenLayers: 26, numAttentionHeads: 8,
+        numKeyValueHeads: 4, headDim: 256, maxPositionEmbeddings: 131_072, rmsNormEps: 1e-6, tieWordEmbeddings: true)
     public var hiddenActivation = "gelu_pytorch_tanh"
-    public var maxPositionEmbeddings = 131_072
-    public var rmsNormEps = 1e-6
-    public var tieWordEmbeddings = true
     public var queryPreAttnScalar = 256.0
     public var slidingWindow = 4096
     public var layerTypes: [String]?
@@ -64,29 +57,16 @@ public struct Gemma3TextConfiguration: Decodable, Sendable {
     public var localRope = RopeParameters()
 
     enum CodingKeys: String, CodingKey {
-        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", hiddenActivation = "hidden_activation"
-        case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
-        case tieWordEmbeddings = "tie_word_embeddings", queryPreAttnScalar = "query_pre_attn_scalar"
+        case hiddenActivation = "hidden_activation", queryPreAttnScalar = "query_pre_attn_scalar"
         case slidingWindow = "sliding_window", layerTypes = "layer_types", slidingWindowPattern = "sliding_window_pattern"
         case finalLogitSoftcapping = "final_logit_softcapping", ropeLocalBaseFreq = "rope_local_base_freq"
         case ropeParameters = "rope_parameters", ropeTheta = "rope_theta", ropeScaling = "rope_scaling"
     }
 
     public init(from decoder: Decoder) throws {
+        dims = try TransformerDimensions(from: decoder, defaults: dims)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? vocabSize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? intermediateSize
-        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? numHiddenLayers
-        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? numAttentionHeads
-        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads) ?? numKeyValueHeads
-        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? headDim
         hiddenActivation = try c.decodeIfPresent(String.self, forKey: .hiddenActivation) ?? hiddenActivation
-        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
-        rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? rmsNormEps
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
         queryPreAttnScalar = try c.decodeIfPresent(Double.self, forKey: .queryPreAttnScalar) ?? queryPreAttnScalar
         slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow) ?? slidingWindow
         layerTypes = try c.decodeIfPresent([String].self, forKey: .layerTypes)
@@ -103,29 +83,24 @@ public struct Gemma3TextConfiguration: Decodable, Sendable {
     }
 
     public func decoderConfig() throws -> DecoderConfig {
-        var c = DecoderConfig(
-            architecture: "gemma3_text", hiddenSize: hiddenSize, layerCount: numHiddenLayers,
-            headCount: numAttentionHeads, kvHeadCount: numKeyValueHeads, headDim: headDim, valueDim: headDim,
-            ffnSize: intermediateSize, vocabSize: vocabSize, contextLength: maxPositionEmbeddings,
-            normEps: Float(rmsNormEps), ropeDims: headDim, ropeBase: 1_000_000, ropeLayout: .halves,
-            attentionScale: 1 / Float(queryPreAttnScalar).squareRoot())
+        var c = dims.decoderConfig(architecture: "gemma3_text", attentionScale: 1 / Float(queryPreAttnScalar).squareRoot())
         guard hiddenActivation == "gelu_pytorch_tanh" else {
             throw ModelError("gemma3_text: hidden_activation \(hiddenActivation) is not supported (gelu_pytorch_tanh is)")
         }
         try rope.apply(to: &c)
         c.slidingRopeBase = Float(localRope.ropeTheta ?? ropeLocalBaseFreq)
         c.slidingWindow = slidingWindow
-        let types = layerTypes ?? (0..<numHiddenLayers).map { ($0 + 1) % slidingWindowPattern != 0 ? "sliding_attention" : "full_attention" }
-        guard types.count == numHiddenLayers else {
-            throw ModelError("gemma3_text: layer_types has \(types.count) entries for \(numHiddenLayers) layers")
+        let layers = c.layerCount
+        let types = layerTypes ?? (0..<layers).map { ($0 + 1) % slidingWindowPattern != 0 ? "sliding_attention" : "full_attention" }
+        guard types.count == layers else {
+            throw ModelError("gemma3_text: layer_types has \(types.count) entries for \(layers) layers")
         }
         c.slidingLayers = types.map { $0 == "sliding_attention" }
         c.activation = .geluTanh
         c.qkNorm = true
         c.postNorms = true
-        c.embeddingScale = Float(hiddenSize).squareRoot()
+        c.embeddingScale = Float(c.hiddenSize).squareRoot()
         c.finalLogitSoftcap = finalLogitSoftcapping.map(Float.init)
-        c.tiedEmbeddings = tieWordEmbeddings
         try c.validate()
         return c
     }

@@ -40,68 +40,40 @@ public enum LlamaArchitecture {
 
 /// Llama's config.json (also Mistral's, which adds `sliding_window`), with transformers' defaults.
 public struct LlamaConfiguration: Decodable, Sendable {
-    public var vocabSize = 32000
-    public var hiddenSize = 4096
-    public var intermediateSize = 11008
-    public var numHiddenLayers = 32
-    public var numAttentionHeads = 32
-    public var numKeyValueHeads: Int?
-    public var headDim: Int?
+    public var dims = TransformerDimensions(
+        vocabSize: 32000, hiddenSize: 4096, intermediateSize: 11008, numHiddenLayers: 32, numAttentionHeads: 32,
+        numKeyValueHeads: nil, headDim: nil, maxPositionEmbeddings: 2048, rmsNormEps: 1e-6, tieWordEmbeddings: false)
     public var hiddenAct = "silu"
-    public var maxPositionEmbeddings = 2048
-    public var rmsNormEps = 1e-6
-    public var tieWordEmbeddings = false
     public var attentionBias = false
     public var mlpBias = false
     public var slidingWindow: Int?
     public var rope = RopeParameters()
 
     enum CodingKeys: String, CodingKey {
-        case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"
-        case numHiddenLayers = "num_hidden_layers", numAttentionHeads = "num_attention_heads"
-        case numKeyValueHeads = "num_key_value_heads", headDim = "head_dim", hiddenAct = "hidden_act"
-        case maxPositionEmbeddings = "max_position_embeddings", rmsNormEps = "rms_norm_eps"
-        case tieWordEmbeddings = "tie_word_embeddings", attentionBias = "attention_bias", mlpBias = "mlp_bias"
+        case hiddenAct = "hidden_act", attentionBias = "attention_bias", mlpBias = "mlp_bias"
         case slidingWindow = "sliding_window", ropeParameters = "rope_parameters", ropeTheta = "rope_theta"
         case ropeScaling = "rope_scaling"
     }
 
     public init(from decoder: Decoder) throws {
+        dims = try TransformerDimensions(from: decoder, defaults: dims)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? vocabSize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? intermediateSize
-        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? numHiddenLayers
-        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? numAttentionHeads
-        numKeyValueHeads = try c.decodeIfPresent(Int.self, forKey: .numKeyValueHeads)
-        headDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
         hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? hiddenAct
-        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? maxPositionEmbeddings
-        rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? rmsNormEps
-        tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
         attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? attentionBias
         mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? mlpBias
         slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
         rope = try RopeParameters.read(c, parameters: .ropeParameters, theta: .ropeTheta, scaling: .ropeScaling, defaultTheta: 10000)
     }
 
-    /// The shared decoder configuration. HF checkpoints keep Q/K rows unpermuted: rotate halves.
     public func decoderConfig(architecture: String = "llama") throws -> DecoderConfig {
-        let hd = headDim ?? hiddenSize / max(numAttentionHeads, 1)
-        var c = DecoderConfig(
-            architecture: architecture, hiddenSize: hiddenSize, layerCount: numHiddenLayers,
-            headCount: numAttentionHeads, kvHeadCount: numKeyValueHeads ?? numAttentionHeads,
-            headDim: hd, valueDim: hd, ffnSize: intermediateSize, vocabSize: vocabSize,
-            contextLength: maxPositionEmbeddings, normEps: Float(rmsNormEps), ropeDims: hd,
-            ropeBase: 10000, ropeLayout: .halves, attentionScale: 1 / Float(hd).squareRoot())
+        var c = dims.decoderConfig(architecture: architecture)
         guard hiddenAct == "silu" else { throw ModelError("\(architecture): hidden_act \(hiddenAct) is not supported (silu is)") }
         if attentionBias || mlpBias { throw ModelError("\(architecture): attention/MLP biases are not supported yet") }
         try rope.apply(to: &c)
         if let w = slidingWindow {
             c.slidingWindow = w
-            c.slidingLayers = Array(repeating: true, count: numHiddenLayers)
+            c.slidingLayers = Array(repeating: true, count: c.layerCount)
         }
-        c.tiedEmbeddings = tieWordEmbeddings
         try c.validate()
         return c
     }
