@@ -39,8 +39,7 @@ extension Engine {
         while toks.count < prompt + gen { toks += toks }
         let promptTokens = Array(toks[0..<prompt])
         let follow = Array(toks[prompt..<(prompt + gen)])
-        let cache = model.makeCache(capacity: prompt + gen)
-        let scratch = model.makeScratch(maxBatch: min(maxBatch, prompt), contextCapacity: prompt + gen, threads: pool.threadCount)
+        let (cache, scratch) = makeSequence(capacity: prompt + gen, promptTokens: prompt)
         var prefill: [Double] = []
         var decode: [Double] = []
         for _ in 0..<reps {
@@ -50,11 +49,7 @@ extension Engine {
             let t1 = DispatchTime.now().uptimeNanoseconds
             prefill.append(Double(prompt) / (Double(t1 - t0) / 1e9))
             // Which token is fed does not change the cost: feed the text's next tokens.
-            for t in follow {
-                try [t].withUnsafeBufferPointer { b in
-                    try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, _ in }
-                }
-            }
+            for t in follow { try step(t, cache: cache, scratch: scratch) { _ in } }
             let t2 = DispatchTime.now().uptimeNanoseconds
             decode.append(Double(gen) / (Double(t2 - t1) / 1e9))
         }

@@ -35,6 +35,22 @@ public final class Engine: @unchecked Sendable {
         return ids
     }
 
+    /// A cache for `capacity` positions and the scratch to fill it, prompts evaluated in batches of
+    /// up to min(maxBatch, promptTokens) tokens.
+    public func makeSequence(capacity: Int, promptTokens: Int, logitRows: Int = 1) -> (KVCache, DecoderScratch) {
+        (model.makeCache(capacity: capacity),
+         model.makeScratch(maxBatch: max(1, min(maxBatch, promptTokens)), contextCapacity: capacity,
+                           threads: pool.threadCount, logitRows: logitRows))
+    }
+
+    /// Evaluates one token after what `cache` holds (a decode step) and hands over its logits.
+    public func step(_ token: Int32, cache: KVCache, scratch: DecoderScratch,
+                     onLogits: (UnsafeBufferPointer<Float>) -> Void) throws {
+        try [token].withUnsafeBufferPointer { b in
+            try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, row in onLogits(row) }
+        }
+    }
+
     /// Evaluates `tokens` after what `cache` holds, in batches, returning logits for the last
     /// token only (`.last`) or handing every row to `onLogits` (`.all`).
     public func evaluate(_ tokens: [Int32], cache: KVCache, scratch: DecoderScratch, logits: LogitsRequest,
@@ -45,9 +61,8 @@ public final class Engine: @unchecked Sendable {
                 let n = min(scratch.maxBatch, all.count - start)
                 let chunk = UnsafeBufferPointer(rebasing: all[start..<(start + n)])
                 let isLastChunk = start + n == all.count
-                let request: LogitsRequest = logits == .all ? .all : .last
                 let base = start
-                try model.forward(chunk, cache: cache, scratch: scratch, pool: pool, logits: request) { i, row in
+                try model.forward(chunk, cache: cache, scratch: scratch, pool: pool, logits: logits) { i, row in
                     if logits == .all || isLastChunk { onLogits(base + i, row) }
                 }
                 start += n
@@ -63,9 +78,7 @@ extension Engine {
         guard tokens.count <= config.contextLength else {
             throw RuntimeError("\(tokens.count) tokens exceed the model's context length \(config.contextLength)")
         }
-        let cache = model.makeCache(capacity: tokens.count)
-        let scratch = model.makeScratch(maxBatch: min(maxBatch, tokens.count), contextCapacity: tokens.count,
-                                        threads: pool.threadCount, logitRows: all ? 16 : 1)
+        let (cache, scratch) = makeSequence(capacity: tokens.count, promptTokens: tokens.count, logitRows: all ? 16 : 1)
         var rows: [[Float]] = []
         try evaluate(tokens, cache: cache, scratch: scratch, logits: all ? .all : .last) { _, row in rows.append(Array(row)) }
         return rows

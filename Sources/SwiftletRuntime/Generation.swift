@@ -27,8 +27,7 @@ extension Engine {
             throw RuntimeError("the prompt has \(prompt.count) tokens but the model's context is \(config.contextLength)")
         }
         let capacity = min(config.contextLength, needed)
-        let cache = model.makeCache(capacity: capacity)
-        let scratch = model.makeScratch(maxBatch: min(maxBatch, prompt.count), contextCapacity: capacity, threads: pool.threadCount)
+        let (cache, scratch) = makeSequence(capacity: capacity, promptTokens: prompt.count)
         var sampler = Sampler(sampling)
         var result = GenerationResult(promptTokens: prompt.count)
         var history = prompt
@@ -51,12 +50,7 @@ extension Engine {
             if !piece.isEmpty && !onText(piece) { stop = true; break }
             if result.tokens.count == maxNewTokens { break }
             if cache.count >= cache.capacity { result.finishReason = "length"; break }
-            let token = [next]
-            try token.withUnsafeBufferPointer { buf in
-                try model.forward(buf, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, row in
-                    next = sampler.sample(row, recent: history[...])
-                }
-            }
+            try step(next, cache: cache, scratch: scratch) { row in next = sampler.sample(row, recent: history[...]) }
         }
         let tail = detok.flush()
         if !tail.isEmpty { result.text += tail; _ = onText(tail) }
@@ -69,8 +63,7 @@ extension Engine {
     /// Argmax decoding that stops only at the EOS token, as the peer's `greedy` command does.
     public func greedyUntilEOS(prompt: [Int32], maxNewTokens: Int) throws -> [Int32] {
         let capacity = min(config.contextLength, prompt.count + maxNewTokens)
-        let cache = model.makeCache(capacity: capacity)
-        let scratch = model.makeScratch(maxBatch: min(maxBatch, prompt.count), contextCapacity: capacity, threads: pool.threadCount)
+        let (cache, scratch) = makeSequence(capacity: capacity, promptTokens: prompt.count)
         var sampler = Sampler(.greedy)
         var next: Int32 = 0
         try evaluate(prompt, cache: cache, scratch: scratch, logits: .last) { _, row in next = sampler.sample(row) }
@@ -78,9 +71,7 @@ extension Engine {
         while out.count < maxNewTokens && next != tokenizer.eos {
             out.append(next)
             if out.count == maxNewTokens { break }
-            try [next].withUnsafeBufferPointer { b in
-                try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, row in next = sampler.sample(row) }
-            }
+            try step(next, cache: cache, scratch: scratch) { row in next = sampler.sample(row) }
         }
         return out
     }

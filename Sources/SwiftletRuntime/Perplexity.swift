@@ -19,9 +19,7 @@ extension Engine {
         guard context <= config.contextLength else {
             throw RuntimeError("--ctx \(context) exceeds the model's context length \(config.contextLength)")
         }
-        let cache = model.makeCache(capacity: context)
-        let scratch = model.makeScratch(maxBatch: min(maxBatch, context), contextCapacity: context,
-                                        threads: pool.threadCount, logitRows: 16)
+        let (cache, scratch) = makeSequence(capacity: context, promptTokens: context, logitRows: 16)
         var nll = 0.0
         var count = 0
         var start = 0
