@@ -16,13 +16,14 @@ public final class Engine: @unchecked Sendable {
     /// Largest number of prompt tokens evaluated in one batch.
     public let maxBatch: Int
 
-    public init(path: String, threads: Int = ThreadPool.coreCount, maxBatch: Int = 512) throws {
+    /// - threads: worker threads including the caller; nil means one per core.
+    public init(path: String, threads: Int? = nil, maxBatch: Int = 512) throws {
         try CPUFeatures.check()
         self.path = path
         gguf = try GGUFFile(path: path)
         model = try ArchitectureRegistry.load(gguf: gguf)
         tokenizer = try TokenizerLoader.load(gguf: gguf)
-        pool = ThreadPool(threads: max(1, threads))
+        pool = ThreadPool(threads: max(1, threads ?? ThreadPool.coreCount))
         self.maxBatch = max(1, maxBatch)
     }
 

@@ -26,12 +26,8 @@ struct ModelOptions: ParsableArguments {
         }
         if let t = threads, t < 1 || t > 256 { throw CLIError("--threads must be in 1...256") }
         if batchSize < 1 || batchSize > 8192 { throw CLIError("--batch-size must be in 1...8192") }
-        return try Engine(path: p, threads: threads ?? ThreadPoolDefaults.threads, maxBatch: batchSize)
+        return try Engine(path: p, threads: threads, maxBatch: batchSize)
     }
-}
-
-enum ThreadPoolDefaults {
-    static var threads: Int { ProcessInfo.processInfo.activeProcessorCount }
 }
 
 struct CLIError: Error, CustomStringConvertible {
