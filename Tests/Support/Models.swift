@@ -10,6 +10,8 @@ public enum TestModels {
     }
     public static var smollm2: String { directory + "/SmolLM2-135M-Instruct.Q4_1.gguf" }
     public static var gemma3: String { directory + "/gemma-3-270m-q4_k_m.gguf" }
+    /// all-MiniLM-L6-v2 checkpoint folder (config.json, model.safetensors, tokenizer.json).
+    public static var minilm: String { directory + "/all-MiniLM-L6-v2" }
 
     public static var inCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
