@@ -1,7 +1,7 @@
 """Records what transformers says about BERT sentence embeddings, as test fixtures.
 
 Writes into Tests/SwiftletModelsTests/Fixtures/:
-  bert-minilm.json  for ~8 varied sentences, all-MiniLM-L6-v2's token ids (with [CLS]/[SEP]) and
+  bert-minilm.json  for 9 varied sentences (the last truncated to the model's 512 positions), all-MiniLM-L6-v2's token ids (with [CLS]/[SEP]) and
                     its sentence embedding: mean of the last hidden states over the tokens, L2
                     normalized (sentence-transformers' Transformer -> Pooling(mean) -> Normalize);
                     plus the first values of every layer's hidden states for the first sentence.
@@ -43,6 +43,10 @@ SENTENCES = [
 ]
 
 
+# The ~100-word paragraph repeated past the 512 positions; the tokenizer truncates it to exactly 512.
+MAX_LENGTH_TEXT = " ".join([SENTENCES[-1]] * 5)
+
+
 def r7(values):
     return [float(f"{v:.7g}") for v in values]
 
@@ -60,8 +64,8 @@ def minilm():
     items = []
     layers = None
     with torch.no_grad():
-        for i, s in enumerate(SENTENCES):
-            enc = tok(s, return_tensors="pt")
+        for i, s in enumerate(SENTENCES + [MAX_LENGTH_TEXT]):
+            enc = tok(s, return_tensors="pt", truncation=True, max_length=512)
             out = model(**enc, output_hidden_states=True)
             emb = sentence_embedding(out.last_hidden_state, enc["attention_mask"])[0]
             items.append({"text": s, "ids": enc["input_ids"][0].tolist(), "embedding": r7(emb.tolist())})
@@ -70,7 +74,7 @@ def minilm():
                 layers = {"sentence": 1, "values": [r7(h[0, :, :8].flatten().tolist()) for h in out.hidden_states],
                           "note": "per hidden state (embeddings, then each layer): the first 8 values of every token"}
         # Batched with padding must agree with one at a time (sanity check of the pooling above).
-        enc = tok(SENTENCES, return_tensors="pt", padding=True)
+        enc = tok(SENTENCES + [MAX_LENGTH_TEXT], return_tensors="pt", padding=True, truncation=True, max_length=512)
         batch = sentence_embedding(model(**enc).last_hidden_state, enc["attention_mask"])
         for item, row in zip(items, batch):
             cos = float(torch.dot(torch.tensor(item["embedding"]), row))
