@@ -30,21 +30,26 @@ public enum ArchitectureRegistry {
         public var normOffset: Float = 0
     }
 
+    /// Reads config.json as `T` and describes the checkpoint with `names` (one registry entry).
+    static func layout<T: Decodable>(_: T.Type, names: [TensorRole: String], normOffset: Float = 0,
+                                     _ config: @escaping @Sendable (T) throws -> DecoderConfig)
+        -> @Sendable (Data, String) throws -> CheckpointLayout {
+        { json, path in
+            CheckpointLayout(config: try config(HFConfigLoader.decode(T.self, from: json, path: path)), names: names, normOffset: normOffset)
+        }
+    }
+
     /// Hugging Face `model_type` values whose config.json and safetensors weights load.
     public static let huggingFace: [String: @Sendable (Data, String) throws -> CheckpointLayout] = [
-        "llama": { json, path in
-            CheckpointLayout(config: try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path).decoderConfig(),
-                             names: WeightNames.huggingFaceLlama)
-        },
-        "mistral": { json, path in
-            CheckpointLayout(config: try HFConfigLoader.decode(LlamaConfiguration.self, from: json, path: path)
-                                .decoderConfig(architecture: "mistral"),
-                             names: WeightNames.huggingFaceLlama)
-        },
-        "gemma3_text": { json, path in
-            CheckpointLayout(config: try HFConfigLoader.decode(Gemma3TextConfiguration.self, from: json, path: path).decoderConfig(),
-                             names: WeightNames.huggingFaceGemma3, normOffset: 1)
-        },
+        "llama": layout(LlamaConfiguration.self, names: WeightNames.huggingFaceLlama) { try $0.decoderConfig() },
+        "mistral": layout(MistralConfiguration.self, names: WeightNames.huggingFaceLlama) { try $0.decoderConfig() },
+        "qwen2": layout(Qwen2Configuration.self, names: WeightNames.huggingFaceLlama) { try $0.decoderConfig() },
+        "qwen3": layout(Qwen3Configuration.self, names: WeightNames.huggingFaceLlama) { try $0.decoderConfig() },
+        "phi3": layout(Phi3Configuration.self, names: WeightNames.huggingFacePhi3) { try $0.decoderConfig() },
+        "mixtral": layout(MixtralConfiguration.self, names: WeightNames.huggingFaceMixtral) { try $0.decoderConfig() },
+        "smollm3": layout(SmolLM3Configuration.self, names: WeightNames.huggingFaceLlama) { try $0.decoderConfig() },
+        // Gemma stores norm weights as w for a scale of 1 + w.
+        "gemma3_text": layout(Gemma3TextConfiguration.self, names: WeightNames.huggingFaceGemma3, normOffset: 1) { try $0.decoderConfig() },
     ]
 
     /// Loads a decoder from a Hugging Face checkpoint folder (config.json + safetensors).
@@ -62,6 +67,8 @@ public enum ArchitectureRegistry {
         do { source = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
         // A checkpoint without lm_head ties the output to the embeddings, whatever the flag says.
         layout.config.tiedEmbeddings = source.info(WeightNames.name(layout.names, .output)) == nil
+        // Full-precision checkpoints keep keys and values in f32, as transformers computes them.
+        if source.info(WeightNames.name(layout.names, .tokenEmbedding))?.dtype == .F32 { layout.config.cacheType = .f32 }
         let weights = try DecoderWeights(config: layout.config, source: source, names: layout.names,
                                          ignored: WeightNames.huggingFaceIgnored(layers: layout.config.layerCount),
                                          normOffset: layout.normOffset)

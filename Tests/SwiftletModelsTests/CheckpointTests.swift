@@ -45,7 +45,9 @@ private func expectSameLogits(_ m1: DecoderModel, _ m2: DecoderModel, sourceLoca
     #expect(a.count == 7, sourceLocation: sourceLocation)
     for (i, (x, y)) in zip(a, b).enumerated() {
         let diff = zip(x, y).map { abs($0 - $1) }.max()!
-        #expect(diff < 1e-3, "position \(i): HF and GGUF logits differ by \(diff)", sourceLocation: sourceLocation)
+        // The GGUF model keeps an f16 cache and rounds attention operands like llama.cpp; the f32
+        // checkpoint rounds nothing (it matches transformers to 1e-4: FamilyFixtureTests).
+        #expect(diff < 5e-3, "position \(i): HF and GGUF logits differ by \(diff)", sourceLocation: sourceLocation)
     }
 }
 

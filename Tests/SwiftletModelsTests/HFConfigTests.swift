@@ -20,23 +20,32 @@ private func data(_ s: String) -> Data { Data(s.utf8) }
     // Defaults of an almost empty config, and the v5 rope_parameters form with linear scaling.
     let v5 = data(#"{"model_type":"llama","rope_parameters":{"rope_type":"linear","factor":2.0,"rope_theta":500000}}"#)
     let d = try HFConfigLoader.decode(LlamaConfiguration.self, from: v5, path: "c").decoderConfig()
-    #expect(d.hiddenSize == 4096 && d.layerCount == 32 && d.kvHeadCount == 32 && d.ropeBase == 500_000 && d.ropeScale == 2)
+    #expect(d.hiddenSize == 4096 && d.layerCount == 32 && d.kvHeadCount == 32 && d.ropeBase == 500_000)
+    #expect(d.ropeFrequencies?.inverse.first == 0.5 && d.ropeFrequencies?.inverse.count == 64)
     #expect(d.contextLength == 2048 && !d.tiedEmbeddings)
 
     // Mistral: a sliding window on every layer.
     let mistral = data(#"{"model_type":"mistral","sliding_window":4096,"rope_theta":1000000.0}"#)
-    let m = try HFConfigLoader.decode(LlamaConfiguration.self, from: mistral, path: "c").decoderConfig(architecture: "mistral")
+    let m = try HFConfigLoader.decode(MistralConfiguration.self, from: mistral, path: "c").decoderConfig()
     #expect(m.slidingWindow == 4096 && (0..<m.layerCount).allSatisfy(m.isSliding))
+    // Absent: transformers' 4096; null: no window.
+    #expect(try HFConfigLoader.decode(MistralConfiguration.self, from: data("{}"), path: "c").decoderConfig().slidingWindow == 4096)
+    #expect(try HFConfigLoader.decode(MistralConfiguration.self, from: data(#"{"sliding_window":null}"#), path: "c")
+        .decoderConfig().slidingWindow == nil)
 }
 
 @Test func unsupportedLlamaVariantsAreClearErrors() throws {
+    let dynamic = data(#"{"rope_scaling":{"type":"dynamic","factor":4.0}}"#)
+    #expect { try HFConfigLoader.decode(LlamaConfiguration.self, from: dynamic, path: "c").decoderConfig() } throws: {
+        "\($0)".contains("rope scaling \"dynamic\" is not supported")
+    }
     let yarn = data(#"{"rope_scaling":{"type":"yarn","factor":4.0}}"#)
     #expect { try HFConfigLoader.decode(LlamaConfiguration.self, from: yarn, path: "c").decoderConfig() } throws: {
-        "\($0)".contains("rope scaling \"yarn\" is not supported yet")
+        "\($0)".contains("rope_type yarn needs original_max_position_embeddings")
     }
-    let bias = data(#"{"attention_bias":true}"#)
-    #expect { try HFConfigLoader.decode(LlamaConfiguration.self, from: bias, path: "c").decoderConfig() } throws: {
-        "\($0)".contains("biases are not supported yet")
+    let gelu = data(#"{"hidden_act":"gelu"}"#)
+    #expect { try HFConfigLoader.decode(LlamaConfiguration.self, from: gelu, path: "c").decoderConfig() } throws: {
+        "\($0)".contains("hidden_act gelu is not supported")
     }
     let wrong = data(#"{"hidden_size":"big"}"#)
     #expect { _ = try HFConfigLoader.decode(LlamaConfiguration.self, from: wrong, path: "cfg.json") } throws: {
@@ -67,5 +76,6 @@ private func data(_ s: String) -> Data { Data(s.utf8) }
     """)
     #expect(try HFConfigLoader.modelType(wrapped, path: "c") == "gemma3_text")
     let w = try HFConfigLoader.decode(Gemma3TextConfiguration.self, from: wrapped, path: "c").decoderConfig()
-    #expect(w.slidingLayers == [true, false] && w.ropeScale == 8 && w.slidingRopeBase == 10_000 && w.hiddenSize == 2304)
+    #expect(w.slidingLayers == [true, false] && w.ropeFrequencies?.inverse.first == 0.125 && w.slidingRopeBase == 10_000)
+    #expect(w.slidingRopeFrequencies?.inverse.first == 1 && w.hiddenSize == 2304)
 }

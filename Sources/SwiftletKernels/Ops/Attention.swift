@@ -1,5 +1,36 @@
-// Scaled dot-product attention of query heads over cached f16 keys and values.
+// Scaled dot-product attention of query heads over cached keys and values (f16 or f32).
 import Foundation
+
+/// How one cache element type is read (8 at a time or one), and whether attention rounds its f32
+/// operands to f16 to meet it (llama.cpp's f16 path does; an f32 cache rounds nothing).
+protocol CacheElement {
+    static var bytes: Int { get }
+    static var roundsOperands: Bool { get }
+    static func load8(_ row: UnsafeRawPointer, _ i: Int) -> SIMD8<Float>
+    static func scalar(_ row: UnsafeRawPointer, _ i: Int) -> Float
+}
+
+enum HalfCache: CacheElement {
+    static var bytes: Int { 2 }
+    static var roundsOperands: Bool { true }
+    @inline(__always) static func load8(_ row: UnsafeRawPointer, _ i: Int) -> SIMD8<Float> {
+        SIMD8<Float>((row + 2 * i).loadUnaligned(as: SIMD8<Float16>.self))
+    }
+    @inline(__always) static func scalar(_ row: UnsafeRawPointer, _ i: Int) -> Float {
+        Float(Float16(bitPattern: row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+    }
+}
+
+enum FloatCache: CacheElement {
+    static var bytes: Int { 4 }
+    static var roundsOperands: Bool { false }
+    @inline(__always) static func load8(_ row: UnsafeRawPointer, _ i: Int) -> SIMD8<Float> {
+        (row + 4 * i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) static func scalar(_ row: UnsafeRawPointer, _ i: Int) -> Float {
+        row.loadUnaligned(fromByteOffset: 4 * i, as: Float.self)
+    }
+}
 
 public enum Attention {
     /// out = softmax(scale * q . K[p] for p in keys) . V[p] for one query head: the plain
@@ -30,17 +61,34 @@ public enum Attention {
     }
 
     /// Attention of `count` query heads (at q + h * headDim) that share one key/value head, for
-    /// one token: each key and value row is read once for all of them; q is rounded to f16 in
-    /// place. Scores are SIMD dots summed lane-wise; values are accumulated 16 dimensions at a
-    /// time in registers, keys in order. `scores` needs count * keys.count
-    /// floats; outputs go to out + h * valueDim.
+    /// one token, over an f16 cache: each key and value row is read once for all of them; q is
+    /// rounded to f16 in place (see `referenceHead`). `scores` needs count * keys.count floats;
+    /// outputs go to out + h * valueDim.
     public static func heads(q: UnsafeMutablePointer<Float>, count: Int, k: UnsafePointer<UInt16>, v: UnsafePointer<UInt16>,
                              kStride: Int, vStride: Int, headDim: Int, valueDim: Int, keys: Range<Int>, scale: Float,
                              scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        headsOver(HalfCache.self, q: q, count: count, k: UnsafeRawPointer(k), v: UnsafeRawPointer(v), kStride: kStride,
+                  vStride: vStride, headDim: headDim, valueDim: valueDim, keys: keys, scale: scale, scores: scores, out: out)
+    }
+
+    /// The same over an f32 cache, with nothing rounded (full-precision checkpoints).
+    public static func headsF32(q: UnsafeMutablePointer<Float>, count: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                kStride: Int, vStride: Int, headDim: Int, valueDim: Int, keys: Range<Int>, scale: Float,
+                                scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        headsOver(FloatCache.self, q: q, count: count, k: UnsafeRawPointer(k), v: UnsafeRawPointer(v), kStride: kStride,
+                  vStride: vStride, headDim: headDim, valueDim: valueDim, keys: keys, scale: scale, scores: scores, out: out)
+    }
+
+    /// Scores are SIMD dots summed lane-wise; values are accumulated 16 dimensions at a time in
+    /// registers, keys in order. Strides and offsets count cache elements.
+    @inline(__always)
+    static func headsOver<E: CacheElement>(_: E.Type, q: UnsafeMutablePointer<Float>, count: Int, k: UnsafeRawPointer, v: UnsafeRawPointer,
+                                           kStride: Int, vStride: Int, headDim: Int, valueDim: Int, keys: Range<Int>, scale: Float,
+                                           scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let n = keys.count
-        for h in 0..<count { roundToHalf(q + h * headDim, headDim) }
-        let k0 = k + keys.lowerBound * kStride
-        let v0 = v + keys.lowerBound * vStride
+        if E.roundsOperands { for h in 0..<count { roundToHalf(q + h * headDim, headDim) } }
+        let k0 = k + keys.lowerBound * kStride * E.bytes
+        let v0 = v + keys.lowerBound * vStride * E.bytes
         var h0 = 0
         while h0 < count {
             // Up to four heads per pass; missing ones repeat the last head and are not stored.
@@ -51,11 +99,11 @@ public enum Attention {
             let q3 = q + (h0 + min(3, hc - 1)) * headDim
             let s0 = scores + h0 * n
             for j in 0..<n {
-                let row = k0 + j * kStride
+                let row = k0 + j * kStride * E.bytes
                 var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
                 var d = 0
                 while d + 8 <= headDim {
-                    let kv = half8(row + d)
+                    let kv = E.load8(row, d)
                     a0.addProduct(UnsafeRawPointer(q0 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
                     a1.addProduct(UnsafeRawPointer(q1 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
                     a2.addProduct(UnsafeRawPointer(q2 + d).loadUnaligned(as: SIMD8<Float>.self), kv)
@@ -64,7 +112,7 @@ public enum Attention {
                 }
                 var r = SIMD4<Float>(a0.sum(), a1.sum(), a2.sum(), a3.sum())
                 while d < headDim {
-                    let kd = Float(Float16(bitPattern: row[d]))
+                    let kd = E.scalar(row, d)
                     r += SIMD4(q0[d], q1[d], q2[d], q3[d]) * kd
                     d += 1
                 }
@@ -72,7 +120,7 @@ public enum Attention {
             }
             for t in 0..<hc {
                 Vector.softmax(s0 + t * n, n)
-                roundToHalf(s0 + t * n, n)
+                if E.roundsOperands { roundToHalf(s0 + t * n, n) }
             }
             let p0 = s0, p1 = s0 + min(1, hc - 1) * n, p2 = s0 + min(2, hc - 1) * n, p3 = s0 + min(3, hc - 1) * n
             var d = 0
@@ -80,8 +128,8 @@ public enum Attention {
                 var o00 = SIMD8<Float>(), o01 = SIMD8<Float>(), o10 = SIMD8<Float>(), o11 = SIMD8<Float>()
                 var o20 = SIMD8<Float>(), o21 = SIMD8<Float>(), o30 = SIMD8<Float>(), o31 = SIMD8<Float>()
                 for j in 0..<n {
-                    let row = v0 + j * vStride + d
-                    let va = half8(row), vb = half8(row + 8)
+                    let row = v0 + j * vStride * E.bytes
+                    let va = E.load8(row, d), vb = E.load8(row, d + 8)
                     let w0 = SIMD8<Float>(repeating: p0[j]), w1 = SIMD8<Float>(repeating: p1[j])
                     let w2 = SIMD8<Float>(repeating: p2[j]), w3 = SIMD8<Float>(repeating: p3[j])
                     o00.addProduct(w0, va); o01.addProduct(w0, vb)
@@ -100,7 +148,7 @@ public enum Attention {
                 for t in 0..<hc {
                     var acc: Float = 0
                     let pt = s0 + t * n
-                    for j in 0..<n { acc += pt[j] * Float(Float16(bitPattern: v0[j * vStride + d])) }
+                    for j in 0..<n { acc += pt[j] * E.scalar(v0 + j * vStride * E.bytes, d) }
                     out[(h0 + t) * valueDim + d] = acc
                 }
                 d += 1
@@ -153,4 +201,28 @@ public enum Attention {
         }
         while i < n { out[i] = Float16(x[i]).bitPattern; i += 1 }
     }
+}
+
+/// The attention kernels of one cache element type, picked once when a model is built.
+public struct CacheKernels: Sendable {
+    /// Writes n floats as cache elements.
+    public let store: @Sendable (UnsafePointer<Float>, UnsafeMutableRawPointer, Int) -> Void
+    /// `Attention.heads` over this element type (k and v point at position 0 of the kv head).
+    public let heads: @Sendable (_ q: UnsafeMutablePointer<Float>, _ count: Int, _ k: UnsafeRawPointer, _ v: UnsafeRawPointer,
+                                 _ kStride: Int, _ vStride: Int, _ headDim: Int, _ valueDim: Int, _ keys: Range<Int>,
+                                 _ scale: Float, _ scores: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>) -> Void
+
+    public static let f16 = CacheKernels(
+        store: { x, out, n in Attention.storeHalf(x, out.assumingMemoryBound(to: UInt16.self), n) },
+        heads: { q, count, k, v, ks, vs, hd, vd, keys, scale, scores, out in
+            Attention.headsOver(HalfCache.self, q: q, count: count, k: k, v: v, kStride: ks, vStride: vs, headDim: hd,
+                                valueDim: vd, keys: keys, scale: scale, scores: scores, out: out)
+        })
+
+    public static let f32 = CacheKernels(
+        store: { x, out, n in out.copyMemory(from: x, byteCount: n * 4) },
+        heads: { q, count, k, v, ks, vs, hd, vd, keys, scale, scores, out in
+            Attention.headsOver(FloatCache.self, q: q, count: count, k: k, v: v, kStride: ks, vStride: vs, headDim: hd,
+                                valueDim: vd, keys: keys, scale: scale, scores: scores, out: out)
+        })
 }

@@ -87,8 +87,10 @@ public struct Gemma3TextConfiguration: Decodable, Sendable {
         guard hiddenActivation == "gelu_pytorch_tanh" else {
             throw ModelError("gemma3_text: hidden_activation \(hiddenActivation) is not supported (gelu_pytorch_tanh is)")
         }
-        try rope.apply(to: &c)
+        try rope.apply(to: &c, maxPositions: dims.maxPositionEmbeddings)
         c.slidingRopeBase = Float(localRope.ropeTheta ?? ropeLocalBaseFreq)
+        c.slidingRopeFrequencies = try localRope.frequencies(dims: c.ropeDims, maxPositions: dims.maxPositionEmbeddings,
+                                                             architecture: c.architecture)
         c.slidingWindow = slidingWindow
         let layers = c.layerCount
         let types = layerTypes ?? (0..<layers).map { ($0 + 1) % slidingWindowPattern != 0 ? "sliding_attention" : "full_attention" }

@@ -38,42 +38,21 @@ public enum LlamaArchitecture {
     }
 }
 
-/// Llama's config.json (also Mistral's, which adds `sliding_window`), with transformers' defaults.
+/// Llama's config.json, with transformers' defaults.
 public struct LlamaConfiguration: Decodable, Sendable {
     public var dims = TransformerDimensions(
         vocabSize: 32000, hiddenSize: 4096, intermediateSize: 11008, numHiddenLayers: 32, numAttentionHeads: 32,
         numKeyValueHeads: nil, headDim: nil, maxPositionEmbeddings: 2048, rmsNormEps: 1e-6, tieWordEmbeddings: false)
-    public var hiddenAct = "silu"
-    public var attentionBias = false
-    public var mlpBias = false
-    public var slidingWindow: Int?
-    public var rope = RopeParameters()
-
-    enum CodingKeys: String, CodingKey {
-        case hiddenAct = "hidden_act", attentionBias = "attention_bias", mlpBias = "mlp_bias"
-        case slidingWindow = "sliding_window", ropeParameters = "rope_parameters", ropeTheta = "rope_theta"
-        case ropeScaling = "rope_scaling"
-    }
+    public var options: DecoderOptions
 
     public init(from decoder: Decoder) throws {
         dims = try TransformerDimensions(from: decoder, defaults: dims)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? hiddenAct
-        attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? attentionBias
-        mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? mlpBias
-        slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
-        rope = try RopeParameters.read(c, parameters: .ropeParameters, theta: .ropeTheta, scaling: .ropeScaling, defaultTheta: 10000)
+        options = try DecoderOptions(from: decoder, defaultTheta: 10000)
     }
 
-    public func decoderConfig(architecture: String = "llama") throws -> DecoderConfig {
-        var c = dims.decoderConfig(architecture: architecture)
-        guard hiddenAct == "silu" else { throw ModelError("\(architecture): hidden_act \(hiddenAct) is not supported (silu is)") }
-        if attentionBias || mlpBias { throw ModelError("\(architecture): attention/MLP biases are not supported yet") }
-        try rope.apply(to: &c)
-        if let w = slidingWindow {
-            c.slidingWindow = w
-            c.slidingLayers = Array(repeating: true, count: c.layerCount)
-        }
+    public func decoderConfig() throws -> DecoderConfig {
+        var c = try options.decoderConfig(dims, architecture: "llama")
+        try c.setSlidingWindow(options.slidingWindow, layerTypes: nil)
         try c.validate()
         return c
     }

@@ -25,6 +25,12 @@ public struct DecoderConfig: Sendable {
     public var ropeBase: Float
     public var ropeLayout: Rope.Layout
     public var ropeScale: Float = 1
+    /// Explicit inverse frequencies (Hugging Face checkpoints, scaled ropes); nil: ggml's base/scale.
+    public var ropeFrequencies: RopeFrequencies? = nil
+    /// The same for sliding-window layers when they have their own rope (Gemma 3).
+    public var slidingRopeFrequencies: RopeFrequencies? = nil
+    /// Layers that apply no rotary embedding at all (SmolLM3's NoPE layers); empty: every layer does.
+    public var noRopeLayers: [Bool] = []
     /// Rope base for sliding-window layers when it differs (Gemma 3's local base).
     public var slidingRopeBase: Float? = nil
     /// Attention window of sliding layers (a key is visible if query - key < window).
@@ -43,12 +49,21 @@ public struct DecoderConfig: Sendable {
     /// Final logits are soft-capped to this when set.
     public var finalLogitSoftcap: Float? = nil
     public var tiedEmbeddings = false
+    /// Projections that carry a bias vector (Qwen 2's q/k/v; Llama's attention_bias/mlp_bias).
+    public var biases: Set<TensorRole> = []
+    /// Sparse mixture of experts (Mixtral): experts per layer and how many each token uses; 0: dense MLP.
+    public var expertCount = 0
+    public var expertsPerToken = 0
+    /// How keys and values are stored: f16 like llama.cpp, or f32 for full-precision checkpoints.
+    public var cacheType: KVCacheType = .f16
 
     public var qDim: Int { headCount * headDim }
     public var kvDim: Int { kvHeadCount * headDim }
     public var vDim: Int { kvHeadCount * valueDim }
 
     public func isSliding(_ layer: Int) -> Bool { slidingWindow != nil && layer < slidingLayers.count && slidingLayers[layer] }
+    public func usesRope(_ layer: Int) -> Bool { layer >= noRopeLayers.count || !noRopeLayers[layer] }
+    public var isMoE: Bool { expertCount > 0 }
 
     public func validate() throws {
         func check(_ ok: Bool, _ what: String) throws {
@@ -65,7 +80,15 @@ public struct DecoderConfig: Sendable {
         try check(contextLength > 0, "context length \(contextLength)")
         try check(normEps > 0 && normEps < 1, "norm epsilon \(normEps)")
         if let w = slidingWindow { try check(w > 0, "sliding window \(w)") }
+        try check(expertCount == 0 || (expertsPerToken > 0 && expertsPerToken <= expertCount && expertCount <= 1024),
+                  "\(expertsPerToken) experts per token out of \(expertCount)")
     }
+}
+
+/// Element type of the key/value cache.
+public enum KVCacheType: String, Sendable {
+    case f16, f32
+    public var bytes: Int { self == .f16 ? 2 : 4 }
 }
 
 /// A model that cannot be built or run; the message says what and why.

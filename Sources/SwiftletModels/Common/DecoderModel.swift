@@ -16,12 +16,19 @@ public final class DecoderModel: @unchecked Sendable {
     public let weights: DecoderWeights
     let ropeGlobal: Rope
     let ropeLocal: Rope
+    /// Whether sliding layers have a rope of their own (Gemma 3's local base).
+    let hasLocalRope: Bool
+    let cacheKernels: CacheKernels
 
     public init(config: DecoderConfig, weights: DecoderWeights) {
         self.config = config
         self.weights = weights
-        ropeGlobal = Rope(dims: config.ropeDims, base: config.ropeBase, layout: config.ropeLayout, positionScale: config.ropeScale)
-        ropeLocal = Rope(dims: config.ropeDims, base: config.slidingRopeBase ?? config.ropeBase, layout: config.ropeLayout)
+        ropeGlobal = Rope(dims: config.ropeDims, base: config.ropeBase, layout: config.ropeLayout, positionScale: config.ropeScale,
+                          frequencies: config.ropeFrequencies)
+        ropeLocal = Rope(dims: config.ropeDims, base: config.slidingRopeBase ?? config.ropeBase, layout: config.ropeLayout,
+                         frequencies: config.slidingRopeFrequencies)
+        hasLocalRope = config.slidingRopeBase != nil || config.slidingRopeFrequencies != nil
+        cacheKernels = config.cacheType == .f16 ? .f16 : .f32
     }
 
     public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
@@ -31,14 +38,24 @@ public final class DecoderModel: @unchecked Sendable {
         let s = DecoderScratch(config: config, maxBatch: maxBatch, contextCapacity: contextCapacity,
                                threads: threads, logitRows: logitRows)
         s.plans = weights.layers.map { l in
-            LayerPlan(qkv: [MatmulJob(linear: l.q, out: s.q), MatmulJob(linear: l.k, out: s.k), MatmulJob(linear: l.v, out: s.v)],
-                      o: [MatmulJob(linear: l.o, out: s.tmp)],
-                      gateUp: [MatmulJob(linear: l.gate, out: s.gate), MatmulJob(linear: l.up, out: s.up)],
-                      down: [MatmulJob(linear: l.down, out: s.tmp)])
+            let attention = (qkv: [MatmulJob(linear: l.q, out: s.q), MatmulJob(linear: l.k, out: s.k), MatmulJob(linear: l.v, out: s.v)],
+                             o: [MatmulJob(linear: l.o, out: s.tmp)])
+            switch l.feedForward {
+            case let .dense(gate, up, down):
+                return LayerPlan(qkv: attention.qkv, o: attention.o,
+                                 gateUp: [MatmulJob(linear: gate, out: s.gate), MatmulJob(linear: up, out: s.up)],
+                                 down: [MatmulJob(linear: down, out: s.tmp)])
+            case let .experts(router, experts):
+                let moe = MoEPlan(router: [MatmulJob(linear: router, out: s.routerLogits)],
+                                  gateUp: experts.map { [MatmulJob(linear: $0.gate, out: s.gate), MatmulJob(linear: $0.up, out: s.up)] },
+                                  down: experts.map { [MatmulJob(linear: $0.down, out: s.expertOut)] })
+                return LayerPlan(qkv: attention.qkv, o: attention.o, gateUp: [], down: [], moe: moe)
+            }
         }
         s.outputPlan = [MatmulJob(linear: weights.output, out: s.logits)]
         for plan in s.plans + [LayerPlan(qkv: s.outputPlan, o: [], gateUp: [], down: [])] {
-            for job in plan.qkv + plan.o + plan.gateUp + plan.down { _ = s.buffer(for: job.linear.kernels.activationType) }
+            let moeJobs = plan.moe.map { $0.router + $0.gateUp.flatMap { $0 } + $0.down.flatMap { $0 } } ?? []
+            for job in plan.qkv + plan.o + plan.gateUp + plan.down + moeJobs { _ = s.buffer(for: job.linear.kernels.activationType) }
         }
         return s
     }
@@ -67,7 +84,7 @@ public final class DecoderModel: @unchecked Sendable {
             weights.embedding.row(Int(tokens[i]), into: s.x + i * H)
             if let e = c.embeddingScale { Vector.scale(s.x + i * H, e, H) }
             ropeGlobal.table(position: p0 + i, into: s.ropeGlobal + i * c.ropeDims)
-            if c.slidingRopeBase != nil { ropeLocal.table(position: p0 + i, into: s.ropeLocal + i * c.ropeDims) }
+            if hasLocalRope { ropeLocal.table(position: p0 + i, into: s.ropeLocal + i * c.ropeDims) }
         }
 
         for l in 0..<weights.layers.count {
@@ -78,19 +95,22 @@ public final class DecoderModel: @unchecked Sendable {
             quantize(s.xn, width: H, n: n, for: plan.qkv, s, pool)
             multiply(plan.qkv, n: n, s, pool)
             let sliding = c.isSliding(l)
-            let table = sliding && c.slidingRopeBase != nil ? s.ropeLocal : s.ropeGlobal
-            let rope = sliding ? ropeLocal : ropeGlobal
+            let table = sliding && hasLocalRope ? s.ropeLocal : s.ropeGlobal
+            let rope = sliding && hasLocalRope ? ropeLocal : ropeGlobal
+            let rotates = c.usesRope(l)
             perToken(n, pool) { i in
                 let q = s.q + i * c.qDim, k = s.k + i * c.kvDim, v = s.v + i * c.vDim
                 if let qn = w.qNorm, let kn = w.kNorm {
                     for h in 0..<c.headCount { Vector.rmsNorm(q + h * c.headDim, qn.values, q + h * c.headDim, c.headDim, eps: c.normEps) }
                     for h in 0..<c.kvHeadCount { Vector.rmsNorm(k + h * c.headDim, kn.values, k + h * c.headDim, c.headDim, eps: c.normEps) }
                 }
-                let cs = table + i * c.ropeDims
-                rope.apply(q, heads: c.headCount, stride: c.headDim, table: cs)
-                rope.apply(k, heads: c.kvHeadCount, stride: c.headDim, table: cs)
-                Attention.storeHalf(k, cache.keyRow(layer: l, position: p0 + i), c.kvDim)
-                Attention.storeHalf(v, cache.valueRow(layer: l, position: p0 + i), c.vDim)
+                if rotates {
+                    let cs = table + i * c.ropeDims
+                    rope.apply(q, heads: c.headCount, stride: c.headDim, table: cs)
+                    rope.apply(k, heads: c.kvHeadCount, stride: c.headDim, table: cs)
+                }
+                cacheKernels.store(k, cache.keyRow(layer: l, position: p0 + i), c.kvDim)
+                cacheKernels.store(v, cache.valueRow(layer: l, position: p0 + i), c.vDim)
             }
             attend(layer: l, n: n, p0: p0, sliding: sliding, cache, s, pool)
             let attWidth = c.headCount * c.valueDim
@@ -103,17 +123,16 @@ public final class DecoderModel: @unchecked Sendable {
             }
 
             // MLP block.
-            quantize(s.xn, width: H, n: n, for: plan.gateUp, s, pool)
-            multiply(plan.gateUp, n: n, s, pool)
-            let F = c.ffnSize
-            perToken(n, pool) { i in
-                switch c.activation {
-                case .silu: Vector.swiglu(s.gate + i * F, s.up + i * F, F)
-                case .geluTanh: Vector.geglu(s.gate + i * F, s.up + i * F, F)
-                }
+            if let moe = plan.moe {
+                mixture(moe, n: n, s, pool)
+            } else {
+                quantize(s.xn, width: H, n: n, for: plan.gateUp, s, pool)
+                multiply(plan.gateUp, n: n, s, pool)
+                let F = c.ffnSize
+                perToken(n, pool) { i in activate(s.gate + i * F, s.up + i * F, F) }
+                quantize(s.gate, width: F, n: n, for: plan.down, s, pool)
+                multiply(plan.down, n: n, s, pool)
             }
-            quantize(s.gate, width: F, n: n, for: plan.down, s, pool)
-            multiply(plan.down, n: n, s, pool)
             perToken(n, pool) { i in
                 if let pn = w.postFfnNorm { Vector.rmsNorm(s.tmp + i * H, pn.values, s.tmp + i * H, H, eps: c.normEps) }
                 Vector.add(s.x + i * H, s.tmp + i * H, H)
@@ -137,6 +156,50 @@ public final class DecoderModel: @unchecked Sendable {
                 onLogits(start + i, UnsafeBufferPointer(start: row, count: c.vocabSize))
             }
             start += rows
+        }
+    }
+
+    /// gate = act(gate) * up, for the configured gating activation.
+    @inline(__always)
+    func activate(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch config.activation {
+        case .silu: Vector.swiglu(gate, up, n)
+        case .geluTanh: Vector.geglu(gate, up, n)
+        }
+    }
+
+    /// Sparse mixture of experts into s.tmp, one token at a time (so a batch and single tokens give
+    /// the same bits): softmax over the router's logits, the top k renormalized, and the chosen
+    /// experts' outputs summed with those weights (Mixtral).
+    func mixture(_ moe: MoEPlan, n: Int, _ s: DecoderScratch, _ pool: ThreadPool) {
+        let c = config, H = c.hiddenSize, F = c.ffnSize, E = c.expertCount, K = c.expertsPerToken
+        for i in 0..<n {
+            let x = s.xn + i * H, out = s.tmp + i * H
+            quantize(x, width: H, n: 1, for: moe.router, s, pool)
+            multiply(moe.router, n: 1, s, pool)
+            Vector.softmax(s.routerLogits, E)
+            // Top k by probability (lower index first on ties, like torch.topk on CPU).
+            var total: Float = 0
+            for k in 0..<K {
+                var best = -1
+                for e in 0..<E where (0..<k).allSatisfy({ s.chosenExperts[$0] != e }) {
+                    if best < 0 || s.routerLogits[e] > s.routerLogits[best] { best = e }
+                }
+                s.chosenExperts[k] = best
+                s.chosenWeights[k] = s.routerLogits[best]
+                total += s.routerLogits[best]
+            }
+            for j in 0..<H { out[j] = 0 }
+            for k in 0..<K {
+                let e = s.chosenExperts[k]
+                quantize(x, width: H, n: 1, for: moe.gateUp[e], s, pool)
+                multiply(moe.gateUp[e], n: 1, s, pool)
+                activate(s.gate, s.up, F)
+                quantize(s.gate, width: F, n: 1, for: moe.down[e], s, pool)
+                multiply(moe.down[e], n: 1, s, pool)
+                let weight = s.chosenWeights[k] / total
+                for j in 0..<H { out[j] += weight * s.expertOut[j] }
+            }
         }
     }
 
@@ -176,6 +239,9 @@ public final class DecoderModel: @unchecked Sendable {
                 } else {
                     k.matmul(w.weights, rows, w.inputs, xq, k.activationBytes(w.inputs), n, y, w.outputs)
                 }
+                if let b = w.bias {
+                    for i in 0..<n { for r in rows { y[i * w.outputs + r] += b[r] } }
+                }
             }
         }
     }
@@ -197,11 +263,10 @@ public final class DecoderModel: @unchecked Sendable {
                 let pos = p0 + i
                 let lo = window == Int.max ? 0 : max(0, pos - window + 1)
                 let h = kvHead * group
-                Attention.heads(q: s.q + i * c.qDim + h * c.headDim, count: group,
-                                k: keys0 + kvHead * c.headDim, v: values0 + kvHead * c.valueDim,
-                                kStride: c.kvDim, vStride: c.vDim, headDim: c.headDim, valueDim: c.valueDim,
-                                keys: lo..<(pos + 1), scale: c.attentionScale, scores: scores,
-                                out: s.att + i * c.headCount * c.valueDim + h * c.valueDim)
+                cacheKernels.heads(s.q + i * c.qDim + h * c.headDim, group,
+                                   keys0 + kvHead * c.headDim * cache.type.bytes, values0 + kvHead * c.valueDim * cache.type.bytes,
+                                   c.kvDim, c.vDim, c.headDim, c.valueDim, lo..<(pos + 1), c.attentionScale, scores,
+                                   s.att + i * c.headCount * c.valueDim + h * c.valueDim)
                 pair += threads
             }
         }

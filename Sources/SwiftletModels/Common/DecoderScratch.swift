@@ -14,6 +14,14 @@ struct LayerPlan {
     let o: [MatmulJob]
     let gateUp: [MatmulJob]
     let down: [MatmulJob]
+    /// Mixture-of-experts layers: the router's job and each expert's, run one token at a time.
+    var moe: MoEPlan? = nil
+}
+
+struct MoEPlan {
+    let router: [MatmulJob]
+    let gateUp: [[MatmulJob]]
+    let down: [[MatmulJob]]
 }
 
 /// Activation buffers for up to `maxBatch` tokens. Owned by the runtime (one per concurrent
@@ -25,6 +33,11 @@ public final class DecoderScratch: @unchecked Sendable {
     public let logitRows: Int
     let x, xn, q, k, v, att, tmp, gate, up: UnsafeMutablePointer<Float>
     let logits: UnsafeMutablePointer<Float>
+    /// Mixture of experts: one token's router logits and one expert's output.
+    let routerLogits, expertOut: UnsafeMutablePointer<Float>
+    /// (expertsPerToken) chosen experts of the current token and their weights.
+    let chosenExperts: UnsafeMutablePointer<Int>
+    let chosenWeights: UnsafeMutablePointer<Float>
     /// (threads, heads per kv head, capacity) attention scores.
     let scores: UnsafeMutablePointer<Float>
     let scoreCapacity: Int
@@ -59,6 +72,10 @@ public final class DecoderScratch: @unchecked Sendable {
         gate = floats(b * c.ffnSize)
         up = floats(b * c.ffnSize)
         logits = floats(self.logitRows * c.vocabSize)
+        routerLogits = floats(c.expertCount)
+        expertOut = floats(c.hiddenSize)
+        chosenExperts = .allocate(capacity: max(1, c.expertsPerToken))
+        chosenWeights = floats(c.expertsPerToken)
         scoreCapacity = contextCapacity * (c.headCount / c.kvHeadCount)
         scores = floats(threads * contextCapacity * (c.headCount / c.kvHeadCount))
         ropeGlobal = floats(b * c.ropeDims)
@@ -78,5 +95,8 @@ public final class DecoderScratch: @unchecked Sendable {
         return p
     }
 
-    deinit { for p in allocations { p.deallocate() } }
+    deinit {
+        for p in allocations { p.deallocate() }
+        chosenExperts.deallocate()
+    }
 }

@@ -67,3 +67,20 @@ public struct TransformerDimensions: Sendable {
         return c
     }
 }
+
+extension DecoderConfig {
+    /// Sliding-window attention from config.json: `window` on the layers `layerTypes` marks
+    /// "sliding_attention", or on every layer when there is no list. nil: no window anywhere.
+    mutating func setSlidingWindow(_ window: Int?, layerTypes: [String]?) throws {
+        guard let window else { return }
+        let types = layerTypes ?? Array(repeating: "sliding_attention", count: layerCount)
+        guard types.count == layerCount else {
+            throw ModelError("\(architecture): layer_types has \(types.count) entries for \(layerCount) layers")
+        }
+        if let bad = types.first(where: { $0 != "sliding_attention" && $0 != "full_attention" }) {
+            throw ModelError("\(architecture): layer type \(bad) is not supported (sliding_attention, full_attention are)")
+        }
+        slidingWindow = window
+        slidingLayers = types.map { $0 == "sliding_attention" }
+    }
+}

@@ -6,6 +6,10 @@ public enum TensorRole: String, CaseIterable, Sendable {
     case tokenEmbedding, outputNorm, output
     case attnNorm, attnQ, attnK, attnV, attnOutput, attnQNorm, attnKNorm, postAttnNorm
     case ffnNorm, ffnGate, ffnUp, ffnDown, postFfnNorm
+    /// Fused projections some families store as one tensor (Phi-3): q|k|v rows, gate|up rows.
+    case attnQKV, ffnGateUp
+    /// Mixture of experts: the router, and each expert's projections (`%e` is the expert index).
+    case ffnRouter, expertGate, expertUp, expertDown
 
     public var perLayer: Bool {
         switch self {
@@ -70,9 +74,33 @@ public enum WeightNames {
     /// GGUF tensors that carry nothing the forward pass needs (precomputed tables).
     public static let ggufIgnored: Set<String> = ["rope_freqs.weight"]
 
-    public static func name(_ table: [TensorRole: String], _ role: TensorRole, layer: Int? = nil) -> String {
-        let pattern = table[role]!
-        guard let layer else { return pattern }
-        return pattern.replacingOccurrences(of: "%d", with: String(layer))
+    /// Hugging Face names of Phi-3 checkpoints (Phi-3, Phi-4): fused q|k|v and gate|up projections.
+    public static let huggingFacePhi3: [TensorRole: String] = huggingFaceLlama.filter {
+        ![.attnQ, .attnK, .attnV, .ffnGate, .ffnUp].contains($0.key)
+    }.merging([
+        .attnQKV: "model.layers.%d.self_attn.qkv_proj.weight",
+        .ffnGateUp: "model.layers.%d.mlp.gate_up_proj.weight",
+    ]) { _, new in new }
+
+    /// Hugging Face names of Mixtral checkpoints: a router and experts w1 (gate), w3 (up), w2 (down).
+    public static let huggingFaceMixtral: [TensorRole: String] = huggingFaceLlama.filter {
+        ![.ffnGate, .ffnUp, .ffnDown].contains($0.key)
+    }.merging([
+        .ffnRouter: "model.layers.%d.block_sparse_moe.gate.weight",
+        .expertGate: "model.layers.%d.block_sparse_moe.experts.%e.w1.weight",
+        .expertUp: "model.layers.%d.block_sparse_moe.experts.%e.w3.weight",
+        .expertDown: "model.layers.%d.block_sparse_moe.experts.%e.w2.weight",
+    ]) { _, new in new }
+
+    public static func name(_ table: [TensorRole: String], _ role: TensorRole, layer: Int? = nil, expert: Int? = nil) -> String {
+        var name = table[role]!
+        if let layer { name = name.replacingOccurrences(of: "%d", with: String(layer)) }
+        if let expert { name = name.replacingOccurrences(of: "%e", with: String(expert)) }
+        return name
+    }
+
+    /// The bias tensor that goes with a weight tensor (`x.weight` -> `x.bias`, in both conventions).
+    public static func biasName(of weight: String) -> String {
+        weight.hasSuffix(".weight") ? String(weight.dropLast(".weight".count)) + ".bias" : weight + ".bias"
     }
 }

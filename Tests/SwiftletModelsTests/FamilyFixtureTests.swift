@@ -1,0 +1,80 @@
+// Every decoder family, loaded from a tiny Hugging Face checkpoint, against transformers' own
+// outputs (scripts/make-family-fixtures.py): logits within 1e-4 relative, identical greedy tokens,
+// and the prompt at once equal to the prompt token by token.
+import Foundation
+import Testing
+import SwiftletCore
+import SwiftletModels
+
+private struct Expected: Decodable {
+    let model_type: String
+    let input_ids: [Int32]
+    let logits: [[Float]]
+    let greedy: [Int32]
+    let greedy_min_margin: Float
+}
+
+private let fixtureRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/hf").path
+
+private let families = ["llama", "llama-rope-linear", "llama-rope-llama3", "llama-rope-yarn", "mistral", "qwen2", "qwen3",
+                        "gemma3_text", "phi3", "mixtral", "smollm3"]
+
+private func load(_ family: String) throws -> (DecoderModel, Expected) {
+    let folder = fixtureRoot + "/" + family
+    let expected = try JSONDecoder().decode(Expected.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/expected.json")))
+    return (try ArchitectureRegistry.load(checkpoint: folder), expected)
+}
+
+/// Logits of every position of `tokens`, evaluated in batches of `batch` tokens.
+private func allLogits(_ m: DecoderModel, _ tokens: [Int32], batch: Int, pool: ThreadPool) throws -> [[Float]] {
+    let cache = m.makeCache(capacity: 64)
+    let scratch = m.makeScratch(maxBatch: batch, contextCapacity: 64, threads: pool.threadCount, logitRows: batch)
+    var rows: [[Float]] = []
+    var start = 0
+    while start < tokens.count {
+        let chunk = Array(tokens[start..<min(tokens.count, start + batch)])
+        try chunk.withUnsafeBufferPointer { b in
+            try m.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .all) { _, r in rows.append(Array(r)) }
+        }
+        start += batch
+    }
+    return rows
+}
+
+private func argmax(_ row: [Float]) -> Int32 { Int32(row.indices.max { row[$0] < row[$1] }!) }
+
+@Test(arguments: families)
+func familyMatchesTransformers(_ family: String) throws {
+    let (model, expected) = try load(family)
+    #expect(model.config.architecture == expected.model_type)
+    let pool = ThreadPool(threads: 2)
+    let rows = try allLogits(model, expected.input_ids, batch: 32, pool: pool)
+    try #require(rows.count == expected.logits.count)
+    var worst: Float = 0
+    for (mine, theirs) in zip(rows, expected.logits) {
+        let scale = theirs.map(abs).max()!
+        worst = max(worst, zip(mine, theirs).map { abs($0 - $1) }.max()! / scale)
+    }
+    print("\(family): max relative logit error \(worst)")
+    #expect(worst <= 1e-4, "\(family): logits differ from transformers by \(worst) (relative)")
+
+    // Greedy continuation with the KV cache, one token at a time after the prompt.
+    let cache = model.makeCache(capacity: 64)
+    let scratch = model.makeScratch(maxBatch: 32, contextCapacity: 64, threads: 2)
+    var next: Int32 = 0
+    try expected.input_ids.withUnsafeBufferPointer { b in
+        try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, r in next = argmax(Array(r)) }
+    }
+    var generated: [Int32] = []
+    for _ in expected.greedy.indices {
+        generated.append(next)
+        try [next].withUnsafeBufferPointer { b in
+            try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, r in next = argmax(Array(r)) }
+        }
+    }
+    #expect(generated == expected.greedy, "\(family): greedy tokens differ (transformers' smallest top-2 margin \(expected.greedy_min_margin))")
+
+    // The prompt at once equals the prompt token by token, bit for bit.
+    let single = try allLogits(model, expected.input_ids, batch: 1, pool: pool)
+    #expect(single == rows, "\(family): batched and token-by-token logits differ")
+}
