@@ -9,8 +9,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
     let preTokenizer: PreTokenizer
     /// Vocabulary texts (ids below `vocab.count`) plus merge halves that are not tokens themselves.
     let symbols: ByteStringTable
-    /// (left symbol << 32 | right symbol) -> (rank << 32 | merged symbol).
-    let merges: [UInt64: UInt64]
+    let merges: BPEMerges
     /// Symbol of each single byte.
     let byteSymbol: [Int32]
     /// GPT-2 stand-in code point -> byte, or -1 (code points below 0x144).
@@ -43,8 +42,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         var symbols = vocab.table
         byteSymbol = toStandIn.map { symbols.intern(Array(Unicode.Scalar($0)!.utf8Bytes)) }
 
-        var merges: [UInt64: UInt64] = [:]
-        merges.reserveCapacity(mergeValues.count)
+        var merges = BPEMerges(capacity: mergeValues.count)
         var joined: [UInt8] = []
         for (rank, v) in mergeValues.enumerated() {
             guard case .string(var s) = v else { continue }
@@ -56,9 +54,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
                 joined.removeAll(keepingCapacity: true)
                 joined.append(contentsOf: m[..<sp])
                 joined.append(contentsOf: m[(sp + 1)...])
-                let result = symbols.intern(joined)
-                let key = UInt64(UInt32(bitPattern: left)) << 32 | UInt64(UInt32(bitPattern: right))
-                if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: result)) }
+                merges.add(left: left, right: right, merged: symbols.intern(joined), rank: rank)
             }
         }
         self.symbols = symbols
@@ -131,37 +127,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             for b in word { encoded.append(contentsOf: symbols.bytes(byteSymbol[Int(b)])) }
             if let id = vocab.table.find(encoded) { return [id] }
         }
-        let m = word.count
-        var sym = word.map { byteSymbol[Int($0)] }
-        if m > 1 {
-            var next = Array(1...m)  // m = none
-            next[m - 1] = -1
-            var prev = Array(-1..<(m - 1))
-            var alive = [Bool](repeating: true, count: m)
-            var heap = BinaryHeap<Bigram>()
-            func push(_ l: Int, _ r: Int) {
-                guard l >= 0, r >= 0 else { return }
-                let key = UInt64(UInt32(bitPattern: sym[l])) << 32 | UInt64(UInt32(bitPattern: sym[r]))
-                guard let v = merges[key] else { return }
-                heap.push(Bigram(rank: UInt32(v >> 32), left: Int32(l), right: Int32(r),
-                                 leftSymbol: sym[l], rightSymbol: sym[r], merged: Int32(truncatingIfNeeded: v)))
-            }
-            for k in 1..<m { push(k - 1, k) }
-            while let b = heap.pop() {
-                let l = Int(b.left), r = Int(b.right)
-                guard alive[l], alive[r], sym[l] == b.leftSymbol, sym[r] == b.rightSymbol else { continue }
-                sym[l] = b.merged
-                alive[r] = false
-                next[l] = next[r]
-                if next[r] >= 0 { prev[next[r]] = l }
-                push(prev[l], l)
-                push(l, next[l])
-            }
-            var kept: [Int32] = []
-            var k = 0
-            while k >= 0 { kept.append(sym[k]); k = next[k] }
-            sym = kept
-        }
+        let sym = merges.apply(word.map { byteSymbol[Int($0)] })
         var ids: [Int32] = []
         ids.reserveCapacity(sym.count)
         for s in sym {
@@ -211,18 +177,6 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         guard id >= 0, Int(id) < vocab.count else { return "" }
         return String(decoding: vocab.table.bytes(id), as: UTF8.self)
     }
-}
-
-struct Bigram: HeapOrdered {
-    var rank: UInt32
-    var left: Int32
-    var right: Int32
-    var leftSymbol: Int32
-    var rightSymbol: Int32
-    var merged: Int32
-
-    /// Lower rank first, then the leftmost pair.
-    @inline(__always) func before(_ o: Bigram) -> Bool { rank != o.rank ? rank < o.rank : left < o.left }
 }
 
 /// One code point of valid UTF-8 at `i` (invalid bytes read as U+FFFD, one byte long).

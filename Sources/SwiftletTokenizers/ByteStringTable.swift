@@ -8,6 +8,8 @@ struct ByteStringTable: Sendable {
     /// Open addressing, linear probing; -1 is empty.
     private var slots: [Int32]
     private var mask: Int
+    /// Ids appended with `appendUnfindable`, left out of the index.
+    private var unfindable: Set<Int32> = []
 
     var count: Int { offsets.count - 1 }
 
@@ -67,6 +69,13 @@ struct ByteStringTable: Sendable {
         return id
     }
 
+    /// Appends `key` as a new string that `find` never returns (an id with no text of its own).
+    mutating func appendUnfindable(_ key: [UInt8]) {
+        unfindable.insert(Int32(count))
+        storage.append(contentsOf: key)
+        offsets.append(storage.count)
+    }
+
     /// The id of `key`, appending it if absent.
     mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
         if let id = find(key) { return id }
@@ -95,7 +104,7 @@ struct ByteStringTable: Sendable {
         let n = count
         let st = storage
         st.withUnsafeBufferPointer { p in
-            for id in 0..<n {
+            for id in 0..<n where !unfindable.contains(Int32(id)) {
                 let key = UnsafeBufferPointer(rebasing: p[offsets[id]..<offsets[id + 1]])
                 place(Int32(id), hash: Self.hash(key), key: key)
             }

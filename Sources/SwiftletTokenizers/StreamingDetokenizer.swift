@@ -19,7 +19,7 @@ public struct StreamingDetokenizer: Sendable {
     public mutating func append(_ id: Int32) -> String {
         var piece = tokenizer.bytes(of: id, renderSpecial: renderSpecial)
         if first && tokenizer.stripsLeadingSpace && piece.first == 0x20 { piece.removeFirst() }
-        first = false
+        if tokenizer.takesFirstPosition(id, renderSpecial: renderSpecial) { first = false }
         pending.append(contentsOf: piece)
         let cut = pending.count - Self.incompleteSuffixLength(pending)
         guard cut > 0 else { return "" }

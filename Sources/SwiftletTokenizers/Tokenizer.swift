@@ -1,6 +1,8 @@
-// The tokenizer contract shared by every vocabulary kind (byte-level BPE, SentencePiece).
+// The tokenizer contract shared by every vocabulary kind (byte-level BPE, SentencePiece, WordPiece), whether
+// built from GGUF metadata or from a Hugging Face tokenizer.json.
 
-/// Turns text into token ids and token ids back into bytes, exactly as llama.cpp does for the same GGUF.
+/// Turns text into token ids and token ids back into bytes, exactly as llama.cpp does for the same GGUF
+/// (or as Hugging Face `tokenizers` does for a tokenizer.json).
 public protocol Tokenizer: Sendable {
     /// Number of tokens in the vocabulary.
     var vocabularySize: Int { get }
@@ -30,6 +32,20 @@ public protocol Tokenizer: Sendable {
     /// Whether the piece of the first token of a sequence loses one leading space when decoded
     /// (SentencePiece vocabularies that add a space prefix when encoding).
     var stripsLeadingSpace: Bool { get }
+
+    /// Whether `id`, coming first, is the token whose leading space `stripsLeadingSpace` removes. The default:
+    /// every token (llama.cpp's rule: an unrendered control token first means no space is removed). Hugging
+    /// Face tokenizers skip unrendered special tokens, so the token after them comes first.
+    func takesFirstPosition(_ id: Int32, renderSpecial: Bool) -> Bool
+
+    /// The concatenated bytes of `ids` (see `bytes(of:renderSpecial:)`). The default drops one leading space
+    /// from the first token's piece when `stripsLeadingSpace` is set, as llama.cpp does.
+    func decodeBytes(_ ids: [Int32], renderSpecial: Bool) -> [UInt8]
+
+    /// Token ids of `text` with every token the tokenizer adds around a single sequence: Hugging Face's
+    /// `tokenizer(text)["input_ids"]` (`[CLS] ... [SEP]` for BERT), or llama.cpp's `add_special` (BOS when
+    /// `addBOS`). Special-token texts are parsed.
+    func encodeWithSpecialTokens(_ text: String) -> [Int32]
 }
 
 extension Tokenizer {
@@ -50,17 +66,30 @@ extension Tokenizer {
     /// Whether `id` ends generation.
     public func isEndOfGeneration(_ id: Int32) -> Bool { endOfGeneration.contains(id) }
 
-    /// The concatenated bytes of `ids` (see `bytes(of:renderSpecial:)`).
-    public func decodeBytes(_ ids: [Int32], renderSpecial: Bool = false) -> [UInt8] {
+    /// BOS first when `addBOS` is set.
+    public func encodeWithSpecialTokens(_ text: String) -> [Int32] {
+        encode(text, addSpecial: true, parseSpecial: true)
+    }
+
+    /// Every token takes the first position.
+    public func takesFirstPosition(_ id: Int32, renderSpecial: Bool) -> Bool { true }
+
+    /// Control tokens render as empty.
+    public func decodeBytes(_ ids: [Int32]) -> [UInt8] { decodeBytes(ids, renderSpecial: false) }
+
+    /// The piece of the token taking the first position loses one leading space when `stripsLeadingSpace` is set.
+    public func decodeBytes(_ ids: [Int32], renderSpecial: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(ids.count * 4)
-        for (i, id) in ids.enumerated() {
+        var first = true
+        for id in ids {
             let piece = bytes(of: id, renderSpecial: renderSpecial)
-            if i == 0 && stripsLeadingSpace && piece.first == 0x20 {
+            if first && stripsLeadingSpace && piece.first == 0x20 {
                 out.append(contentsOf: piece.dropFirst())
             } else {
                 out.append(contentsOf: piece)
             }
+            if takesFirstPosition(id, renderSpecial: renderSpecial) { first = false }
         }
         return out
     }
@@ -71,7 +100,7 @@ extension Tokenizer {
     }
 }
 
-/// Why a tokenizer could not be built from a GGUF file.
+/// Why a tokenizer could not be built from a GGUF file or a tokenizer.json.
 public struct TokenizerError: Error, CustomStringConvertible, Equatable {
     public let description: String
     public init(_ description: String) { self.description = description }

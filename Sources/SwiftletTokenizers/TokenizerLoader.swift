@@ -1,7 +1,8 @@
-// Builds the tokenizer a GGUF file describes (tokenizer.ggml.model and tokenizer.ggml.pre).
+// Builds the tokenizer a GGUF file describes (tokenizer.ggml.model and tokenizer.ggml.pre), or the one a
+// Hugging Face checkpoint folder's tokenizer.json describes.
 import SwiftletFormats
 
-/// Picks and builds the tokenizer named by a GGUF file's metadata.
+/// Picks and builds the tokenizer named by a GGUF file's metadata or a checkpoint folder's tokenizer.json.
 public enum TokenizerLoader {
     /// Supported `tokenizer.ggml.model` values.
     public static let supportedModels = ["gpt2 (byte-level BPE)", "llama (SentencePiece)"]
@@ -33,5 +34,21 @@ public enum TokenizerLoader {
     /// The tokenizer of the GGUF file at `path`.
     public static func load(path: String) throws -> any Tokenizer {
         try load(gguf: GGUFFile(path: path))
+    }
+
+    /// The tokenizer of a Hugging Face checkpoint folder: its tokenizer.json (byte-level BPE, SentencePiece-style
+    /// BPE with byte fallback, or WordPiece, with their normalizers, pre-tokenizers, decoders, post-processor and
+    /// added tokens), with bos/eos/addBOS from tokenizer_config.json when it names them. Ids and decoded text
+    /// are those of the `tokenizers` library; `encodeWithSpecialTokens` adds the post-processor's tokens.
+    /// Throws a `TokenizerError` naming the file and field of anything missing, malformed or unsupported.
+    public static func load(folder: String) throws -> any Tokenizer {
+        try HFTokenizer(folder: folder)
+    }
+
+    /// What a checkpoint folder's tokenizer_config.json says about prompts (special-token names, BOS/EOS
+    /// flags, the chat template, with chat_template.jinja taking precedence). An absent config file gives an
+    /// empty config; a malformed one throws a `TokenizerError`.
+    public static func config(folder: String) throws -> HFTokenizerConfig {
+        try HFTokenizerConfig(folder: folder)
     }
 }

@@ -49,6 +49,17 @@ struct Vocabulary: Sendable {
 
     static func key(_ name: String) -> String { "tokenizer.ggml." + name }
 
+    /// Texts of end-of-turn tokens, in the order llama.cpp tries them.
+    static let endOfTurnTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                 "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>",
+                                 "<end_of_utterance>"]
+
+    /// Texts of the tokens llama.cpp treats as ending generation.
+    static let endOfGenerationTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>",
+                                       "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
+                                       "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>",
+                                       "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["]
+
     init(gguf: GGUFFile, kind: Kind, defaultAddBOS: Bool) throws {
         let md = gguf.metadata
         guard let tokenValues = md[Self.key("tokens")]?.array else {
@@ -113,8 +124,7 @@ struct Vocabulary: Sendable {
             slot = i
             attrs[Int(i)].insert(.control)
         }
-        detect(&eot, ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-                      "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"])
+        detect(&eot, Self.endOfTurnTexts)
         detect(&eom, ["<|eom_id|>"])
         detect(&fimPre, ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>",
                          "<|code_prefix|>", "<|prefix|>"])
@@ -131,10 +141,7 @@ struct Vocabulary: Sendable {
         }
 
         var eog = Set<Int32>([fimPad, fimRep, fimSep].compactMap { $0 })
-        for t in ["<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
-                  "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]",
-                  "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-                  "<｜end▁of▁sentence｜>", "[e~["] {
+        for t in Self.endOfGenerationTexts {
             if let i = table.find(t) {
                 eog.insert(i)
                 attrs[Int(i)].insert(.control)
