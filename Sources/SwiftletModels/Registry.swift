@@ -59,16 +59,21 @@ public enum ArchitectureRegistry {
             throw ModelError("\(folder): no readable config.json")
         }
         let type = try HFConfigLoader.modelType(json, path: configPath)
+        if type == "bert" {
+            throw ModelError("\(folder): model_type bert is an embedding model, not a text generator: use `swiftlet embed` (BertModel)")
+        }
         guard let build = huggingFace[type] else {
-            throw ModelError("\(configPath): model_type \(type) is not supported from checkpoints yet (supported: \(huggingFace.keys.sorted().joined(separator: ", ")))")
+            throw ModelError("\(configPath): model_type \(type) is not supported (supported: \(huggingFace.keys.sorted().joined(separator: ", ")), and bert for embeddings)")
         }
         var layout = try build(json, configPath)
-        let source: SafetensorsCheckpoint
-        do { source = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
+        let file: SafetensorsCheckpoint
+        do { file = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
+        let source = SanitizedTensorSource(file, renames: WeightNames.huggingFaceRenames,
+                                           ignoredPrefixes: WeightNames.huggingFaceIgnoredPrefixes)
         // A checkpoint without lm_head ties the output to the embeddings, whatever the flag says.
-        layout.config.tiedEmbeddings = source.info(WeightNames.name(layout.names, .output)) == nil
+        layout.config.tiedEmbeddings = source.tensor(WeightNames.name(layout.names, .output)) == nil
         // Full-precision checkpoints keep keys and values in f32, as transformers computes them.
-        if source.info(WeightNames.name(layout.names, .tokenEmbedding))?.dtype == .F32 { layout.config.cacheType = .f32 }
+        if source.tensor(WeightNames.name(layout.names, .tokenEmbedding))?.type == .f32 { layout.config.cacheType = .f32 }
         let weights = try DecoderWeights(config: layout.config, source: source, names: layout.names,
                                          ignored: WeightNames.huggingFaceIgnored(layers: layout.config.layerCount),
                                          normOffset: layout.normOffset)

@@ -4,7 +4,9 @@
 import Foundation
 import Testing
 import SwiftletCore
+import SwiftletFormats
 import SwiftletModels
+import SwiftletTestSupport
 
 private struct Expected: Decodable {
     let model_type: String
@@ -77,4 +79,32 @@ func familyMatchesTransformers(_ family: String) throws {
     // The prompt at once equals the prompt token by token, bit for bit.
     let single = try allLogits(model, expected.input_ids, batch: 1, pool: pool)
     #expect(single == rows, "\(family): batched and token-by-token logits differ")
+}
+
+/// Gemma 3's multimodal checkpoints keep the text model under `language_model.` next to a vision
+/// tower: the same weights, wrapped so, give the same logits (the vision parts are set aside).
+@Test func multimodalGemma3WrapperLoadsItsTextModel() throws {
+    let (textModel, expected) = try load("gemma3_text")
+    let source = try SafetensorsCheckpoint(path: fixtureRoot + "/gemma3_text")
+    var tensors: [(String, [Int], [Float])] = []
+    for name in source.tensorNames {
+        let info = source.info(name)!
+        let count = info.shape.reduce(1, *)
+        let values = Array(UnsafeBufferPointer(start: source.data(name)!.assumingMemoryBound(to: Float.self), count: count))
+        tensors.append(("language_model." + name, info.shape, values))  // as transformers 4 saves them
+    }
+    tensors.append(("vision_tower.embeddings.patch_embedding.weight", [4, 3], Array(repeating: 0.5, count: 12)))
+    tensors.append(("multi_modal_projector.mm_soft_emb_norm.weight", [4], Array(repeating: 1, count: 4)))
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gemma3-mm-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try SafetensorsWriter.write(tensors, to: dir + "/model.safetensors")
+    let textConfig = try String(contentsOfFile: fixtureRoot + "/gemma3_text/config.json", encoding: .utf8)
+    try #"{"model_type": "gemma3", "architectures": ["Gemma3ForConditionalGeneration"], "text_config": \#(textConfig)}"#
+        .write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+    let wrapped = try ArchitectureRegistry.load(checkpoint: dir)
+    let pool = ThreadPool(threads: 2)
+    let a = try allLogits(wrapped, expected.input_ids, batch: 32, pool: pool)
+    let b = try allLogits(textModel, expected.input_ids, batch: 32, pool: pool)
+    #expect(a == b)
 }

@@ -31,3 +31,32 @@ extension SafetensorsCheckpoint: TensorSource {
         return SourceTensor(name: name, type: type, dims: info.shape.reversed(), data: data)
     }
 }
+
+/// The one sanitize step of Hugging Face checkpoints: prefixes renamed (a multimodal wrapper's
+/// `language_model.model.` becomes `model.`) and tensors the text model does not use (the vision
+/// tower, the projector) set aside, so the name tables see one layout.
+public final class SanitizedTensorSource: TensorSource, @unchecked Sendable {
+    public let base: TensorSource
+    /// Sanitized name -> name in `base`.
+    private let original: [String: String]
+    public let tensorNames: [String]
+
+    public init(_ base: TensorSource, renames: [(from: String, to: String)], ignoredPrefixes: [String]) {
+        self.base = base
+        var original: [String: String] = [:]
+        var names: [String] = []
+        for name in base.tensorNames where !ignoredPrefixes.contains(where: name.hasPrefix) {
+            var new = name
+            if let r = renames.first(where: { name.hasPrefix($0.from) }) { new = r.to + name.dropFirst(r.from.count) }
+            original[new] = name
+            names.append(new)
+        }
+        self.original = original
+        tensorNames = names
+    }
+
+    public func tensor(_ name: String) -> SourceTensor? {
+        guard let from = original[name], let t = base.tensor(from) else { return nil }
+        return SourceTensor(name: name, type: t.type, dims: t.dims, data: t.data)
+    }
+}

@@ -71,6 +71,17 @@ public enum WeightNames {
         Set((0..<layers).map { "model.layers.\($0).self_attn.rotary_emb.inv_freq" })
     }
 
+    /// Prefix renames of the sanitize step (SanitizedTensorSource): multimodal wrappers (Gemma 3)
+    /// keep the text model under language_model (transformers 4) or model.language_model (5).
+    public static let huggingFaceRenames: [(from: String, to: String)] = [
+        ("language_model.model.", "model."), ("language_model.lm_head.", "lm_head."), ("model.language_model.", "model."),
+    ]
+
+    /// Parts of multimodal checkpoints the text model does not use.
+    public static let huggingFaceIgnoredPrefixes = [
+        "vision_tower.", "multi_modal_projector.", "model.vision_tower.", "model.multi_modal_projector.",
+    ]
+
     /// GGUF tensors that carry nothing the forward pass needs (precomputed tables).
     public static let ggufIgnored: Set<String> = ["rope_freqs.weight"]
 
