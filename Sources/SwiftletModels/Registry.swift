@@ -2,11 +2,20 @@
 import Foundation
 import SwiftletFormats
 
+/// How a GGUF file of one architecture loads: its configuration and its weight names.
+public struct GGUFLayout: Sendable {
+    public var config: DecoderConfig
+    public var names: [TensorRole: String]
+}
+
 public enum ArchitectureRegistry {
-    /// GGUF `general.architecture` values and their configuration builders.
-    public static let gguf: [String: @Sendable (GGUFFile) throws -> DecoderConfig] = [
-        "llama": LlamaArchitecture.config,
-        "gemma3": Gemma3Architecture.config,
+    /// GGUF `general.architecture` values and how each builds its configuration and names.
+    public static let gguf: [String: @Sendable (GGUFFile) throws -> GGUFLayout] = [
+        "llama": LlamaArchitecture.layout,
+        "gemma3": Gemma3Architecture.layout,
+        "qwen2": Qwen2Architecture.layout,
+        "qwen3": Qwen3Architecture.layout,
+        "phi3": Phi3Architecture.layout,
     ]
 
     public static var supported: [String] { gguf.keys.sorted() }
@@ -17,9 +26,9 @@ public enum ArchitectureRegistry {
         guard let build = gguf[arch] else {
             throw ModelError("\(file.path): architecture \(arch) is not supported (supported: \(supported.joined(separator: ", ")))")
         }
-        let config = try build(file)
-        let weights = try DecoderWeights(config: config, source: file, names: WeightNames.gguf, ignored: WeightNames.ggufIgnored)
-        return DecoderModel(config: config, weights: weights)
+        let layout = try build(file)
+        let weights = try DecoderWeights(config: layout.config, source: file, names: layout.names, ignored: WeightNames.ggufIgnored)
+        return DecoderModel(config: layout.config, weights: weights)
     }
 
     /// How a Hugging Face checkpoint of one `model_type` loads: its configuration, its weight

@@ -2,6 +2,8 @@
 import SwiftletFormats
 
 public enum Gemma3Architecture {
+    public static func layout(gguf: GGUFFile) throws -> GGUFLayout { GGUFLayout(config: try config(gguf: gguf), names: WeightNames.gguf) }
+
     /// Defaults follow transformers' Gemma3TextConfig where the GGUF omits a value.
     public static func config(gguf: GGUFFile) throws -> DecoderConfig {
         let hp = try GGUFHyperparameters(gguf)

@@ -1,8 +1,25 @@
 // Llama family (Llama 2/3, SmolLM2, Mistral-style GGUFs): RMSNorm, RoPE, grouped-query attention, SwiGLU.
 import SwiftletFormats
+import SwiftletKernels
 
 public enum LlamaArchitecture {
-    public static func config(gguf: GGUFFile) throws -> DecoderConfig {
+    /// Llama GGUFs, also Mistral's and Mixtral's (`expert_count` experts in stacked tensors).
+    public static func layout(gguf: GGUFFile) throws -> GGUFLayout {
+        var c = try config(gguf: gguf, layout: .interleaved)
+        let hp = try GGUFHyperparameters(gguf)
+        if hp.has("expert_count") {
+            c.expertCount = try hp.int("expert_count")
+            c.expertsPerToken = try hp.int("expert_used_count")
+            try c.validate()
+            return GGUFLayout(config: c, names: WeightNames.ggufMoE)
+        }
+        return GGUFLayout(config: c, names: WeightNames.gguf)
+    }
+
+    /// The hyperparameters every Llama-like GGUF spells the same way (`<arch>.block_count`, ...).
+    /// - layout: llama.cpp's converter permutes Llama's Q/K rows for adjacent-pair rotation;
+    ///   Qwen and Phi GGUFs keep the halves layout.
+    public static func config(gguf: GGUFFile, layout: Rope.Layout) throws -> DecoderConfig {
         let hp = try GGUFHyperparameters(gguf)
         let hidden = try hp.int("embedding_length")
         let heads = try hp.int("attention.head_count")
@@ -16,8 +33,7 @@ public enum LlamaArchitecture {
             normEps: try hp.float("attention.layer_norm_rms_epsilon", default: 1e-5),
             ropeDims: try hp.int("rope.dimension_count", default: headDim),
             ropeBase: try hp.float("rope.freq_base", default: 10000),
-            // llama.cpp's converter permutes Q/K rows so that adjacent-pair rotation applies.
-            ropeLayout: .interleaved,
+            ropeLayout: layout,
             attentionScale: 1 / Float(headDim).squareRoot())
         if hp.has("rope.scaling.type") || hp.has("rope.scale_linear") {
             let type = gguf["\(hp.arch).rope.scaling.type"]?.string ?? "linear"

@@ -1,5 +1,18 @@
 // Phi-3 / Phi-4: the Llama layout with fused q|k|v and gate|up projections, partial rotary
 // embeddings and longrope scaling (the fused tensors are split at load, see WeightNames).
+import SwiftletFormats
+
+/// Phi-3 GGUFs: the Llama keys, halves rope over rope.dimension_count dims, fused attn_qkv and
+/// ffn_up (gate|up) tensors.
+public enum Phi3Architecture {
+    public static func layout(gguf: GGUFFile) throws -> GGUFLayout {
+        if gguf.tensorsByName["rope_factors_long.weight"] != nil {
+            throw ModelError("\(gguf.path): Phi-3 longrope factors in GGUF are not supported yet (checkpoint folders are)")
+        }
+        let c = try LlamaArchitecture.config(gguf: gguf, layout: .halves)
+        return GGUFLayout(config: c, names: WeightNames.ggufPhi3)
+    }
+}
 
 /// Phi-3's config.json, with transformers' defaults.
 public struct Phi3Configuration: Decodable, Sendable {

@@ -1,4 +1,15 @@
 // Qwen 2 / 2.5: the Llama layout with biases on the q, k and v projections.
+import SwiftletFormats
+
+/// Qwen 2 GGUFs: the Llama keys, halves rope, q/k/v biases.
+public enum Qwen2Architecture {
+    public static func layout(gguf: GGUFFile) throws -> GGUFLayout {
+        var c = try LlamaArchitecture.config(gguf: gguf, layout: .halves)
+        c.biases.formUnion([.attnQ, .attnK, .attnV])
+        try c.validate()
+        return GGUFLayout(config: c, names: WeightNames.gguf)
+    }
+}
 
 /// Qwen 2's config.json, with transformers' defaults.
 public struct Qwen2Configuration: Decodable, Sendable {

@@ -1,4 +1,15 @@
 // Qwen 3: the Llama layout with per-head RMSNorm of queries and keys (no biases by default).
+import SwiftletFormats
+
+/// Qwen 3 GGUFs: the Llama keys, halves rope, q/k norms.
+public enum Qwen3Architecture {
+    public static func layout(gguf: GGUFFile) throws -> GGUFLayout {
+        var c = try LlamaArchitecture.config(gguf: gguf, layout: .halves)
+        c.qkNorm = true
+        try c.validate()
+        return GGUFLayout(config: c, names: WeightNames.gguf)
+    }
+}
 
 /// Qwen 3's config.json, with transformers' defaults.
 public struct Qwen3Configuration: Decodable, Sendable {

@@ -72,6 +72,16 @@ public final class DecoderWeights: @unchecked Sendable {
             }
             return m
         }
+        /// Expert e's projection: its own tensor (`%e` in the name), or rows of a stacked 3-D one.
+        func expert(_ role: TensorRole, _ layer: Int, _ e: Int, inputs: Int, outputs: Int) throws -> Linear {
+            if names[role]!.contains("%e") { return try linear(role, layer, expert: e, inputs: inputs, outputs: outputs) }
+            let t = try tensor(WeightNames.name(names, role, layer: layer))
+            guard t.dims == [inputs, outputs, c.expertCount] else {
+                throw ModelError("\(c.architecture): tensor \(t.name) has shape \(t.dims), expected [\(inputs), \(outputs), \(c.expertCount)]")
+            }
+            let all = try Linear(name: t.name, weights: t.data, inputs: inputs, outputs: outputs * c.expertCount, type: t.type)
+            return all.rows((e * outputs)..<((e + 1) * outputs), name: "expert \(e)")
+        }
         func norm(_ role: TensorRole, _ layer: Int?, size: Int, required: Bool = true) throws -> NormWeight? {
             guard let t = try find(role, layer, required: required) else { return nil }
             return try vector(t, size: size, offset: normOffset)
@@ -117,9 +127,9 @@ public final class DecoderWeights: @unchecked Sendable {
             if c.isMoE {
                 let router = try linear(.ffnRouter, l, inputs: H, outputs: c.expertCount)
                 let experts = try (0..<c.expertCount).map { e in
-                    ExpertWeights(gate: try linear(.expertGate, l, expert: e, inputs: H, outputs: F),
-                                  up: try linear(.expertUp, l, expert: e, inputs: H, outputs: F),
-                                  down: try linear(.expertDown, l, expert: e, inputs: F, outputs: H))
+                    ExpertWeights(gate: try expert(.expertGate, l, e, inputs: H, outputs: F),
+                                  up: try expert(.expertUp, l, e, inputs: H, outputs: F),
+                                  down: try expert(.expertDown, l, e, inputs: F, outputs: H))
                 }
                 feedForward = .experts(router: router, experts: experts)
             } else if names[.ffnGateUp] != nil {

@@ -40,6 +40,16 @@ public enum WeightNames {
         .postFfnNorm: "blk.%d.post_ffw_norm.weight",
     ]
 
+    /// GGUF names of Phi-3: fused attn_qkv, and ffn_up holding gate|up.
+    public static let ggufPhi3: [TensorRole: String] = gguf.filter { ![.attnQ, .attnK, .attnV, .ffnGate, .ffnUp].contains($0.key) }
+        .merging([.attnQKV: "blk.%d.attn_qkv.weight", .ffnGateUp: "blk.%d.ffn_up.weight"]) { _, new in new }
+
+    /// GGUF names of mixture-of-experts Llamas (Mixtral): each expert projection is one stacked
+    /// 3-D tensor (no `%e`: expert e is the e-th block of rows).
+    public static let ggufMoE: [TensorRole: String] = gguf.filter { ![.ffnGate, .ffnUp, .ffnDown].contains($0.key) }
+        .merging([.ffnRouter: "blk.%d.ffn_gate_inp.weight", .expertGate: "blk.%d.ffn_gate_exps.weight",
+                  .expertUp: "blk.%d.ffn_up_exps.weight", .expertDown: "blk.%d.ffn_down_exps.weight"]) { _, new in new }
+
     /// Hugging Face names of Llama-family checkpoints (Llama, Mistral, SmolLM2, Qwen-style
     /// layouts). Their RMSNorm before the MLP is called post_attention_layernorm.
     public static let huggingFaceLlama: [TensorRole: String] = [
