@@ -15,12 +15,13 @@ below, and records what `tokenizers` itself gives for the test texts:
       vocabulary_size  tok.get_vocab_size(with_added_tokens=True)
 
 Styles: gpt2 (ByteLevel regex, merges as "a b" strings, a single_word added token), qwen2 (NFC +
-Split with Qwen 2's regex + ByteLevel, ChatML specials, non-special <think>), llama3 (Split with the
+Split with Qwen 2's regex + ByteLevel, ChatML specials, non-special <think>, </think> with rstrip), llama3 (Split with the
 Llama 3 regex, ignore_merges, Sequence[ByteLevel, TemplateProcessing <|begin_of_text|> $A]), roberta
 (ByteLevel add_prefix_space, RobertaProcessing, <mask> with lstrip), llama2 (Prepend/Replace
 normalizer, byte_fallback, fuse_unk, a normalized non-special added token), mistral (the older
 Metaspace pre-tokenizer, prepend_scheme first), metaspace-always (Metaspace always + split), gemma
-(Replace normalizer only), bert (a trained WordPiece with BertProcessing). Also the real
+(Replace normalizer only), sentencepiece-unk (mistral without byte_fallback: fused <unk>), bert (a
+trained WordPiece with BertProcessing). Also the real
 all-MiniLM-L6-v2 tokenizer.json (scripts/fetch-models minilm), whose ids only are committed (key
 "minilm"; the Swift test reads the model folder).
 
@@ -29,7 +30,9 @@ Regenerate:
     python3 -m venv ~/.cache/swiftlet-tok && ~/.cache/swiftlet-tok/bin/pip install tokenizers
     ~/.cache/swiftlet-tok/bin/python scripts/make-hf-tokenizer-fixtures.py
 
-Models are looked up in $SWIFTLET_MODELS (default ~/.cache/swiftlet/models).
+Models are looked up in $SWIFTLET_MODELS (default ~/.cache/swiftlet/models). The `tokenizers` trainer breaks
+ties in hash-map order, so each run gives slightly different vocabularies: commit the tokenizer.json files
+and expected.json of one run together.
 """
 import json, os, shutil, sys
 
@@ -156,7 +159,7 @@ def build_all():
     qwen2 = byte_level_bpe("qwen2", 700, qwen_pre, normalizer=normalizers.NFC(),
                            specials=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
                            added=[AddedToken("<think>", special=False, normalized=False),
-                                  AddedToken("</think>", special=False, normalized=False)])
+                                  AddedToken("</think>", special=False, normalized=False, rstrip=True)])
     qwen2.post_processor = processors.ByteLevel(trim_offsets=False)
     out["qwen2"] = (qwen2, {"bos_token": None, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>",
                             "add_bos_token": False,
@@ -205,6 +208,11 @@ def build_all():
                                 decoders.Metaspace(replacement="▁", prepend_scheme="first", split=False))
     mistral.post_processor = template("<s>", 1)
     out["mistral"] = (mistral, {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}, None, "pairs")
+
+    # Without byte fallback, characters outside the vocabulary become one fused <unk>.
+    unk = json.loads(mistral.to_str())
+    unk["model"]["byte_fallback"] = False
+    out["sentencepiece-unk"] = (Tokenizer.from_str(json.dumps(unk)), None, None, "pairs")
 
     always = sentencepiece_bpe(600, ["<unk>", "<s>", "</s>"], None,
                                pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True),

@@ -3,6 +3,7 @@
 // all-MiniLM-L6-v2; tokenizer_config.json is read as transformers reads it; bad files fail in one line.
 import Foundation
 import Testing
+import SwiftletFormats
 import SwiftletTestSupport
 import SwiftletTokenizers
 
@@ -81,6 +82,7 @@ struct HFExpected: Decodable, Sendable {
         "llama2": ("<s>", "</s>", true),
         "mistral": ("<s>", "</s>", true),
         "metaspace-always": (nil, nil, false),
+        "sentencepiece-unk": ("<s>", nil, true),
         "gemma": ("<bos>", "<eos>", true),
         "bert": ("[CLS]", "[SEP]", true),
         "minilm": ("[CLS]", "[SEP]", true),
@@ -117,6 +119,57 @@ struct HFExpected: Decodable, Sendable {
         let think = t.encode("<think>", parseSpecial: false)
         #expect(think.count == 1)
         #expect(t.decode(think) == "<think>")
+    }
+
+    // MARK: a real vocabulary
+
+    /// SmolLM2's pre-tokenizer variants in golden.json and the tokenizer.json pre_tokenizer of each.
+    static func smolVariant(_ name: String) -> (pre: [String: Any], ignoreMerges: Bool)? {
+        func split(_ regex: String) -> [String: Any] {
+            ["type": "Sequence", "pretokenizers": [
+                ["type": "Split", "pattern": ["Regex": regex], "behavior": "Isolated", "invert": false],
+                ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false]]]
+        }
+        let byteLevel: [String: Any] = ["type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true]
+        return [
+            "smollm2": (["type": "Sequence", "pretokenizers": [["type": "Digits", "individual_digits": true], byteLevel]], false),
+            "smollm2@gpt-2": (byteLevel, false),
+            "smollm2@llama-bpe": (split(#"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#), true),
+            "smollm2@qwen2": (split(#"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#), false),
+        ][name]
+    }
+
+    /// SmolLM2's 49k-token vocabulary and merges, written as a tokenizer.json with each pre-tokenizer, give
+    /// llama.cpp's ids for the GGUF golden texts.
+    @Test(arguments: ["smollm2", "smollm2@gpt-2", "smollm2@llama-bpe", "smollm2@qwen2"])
+    func realVocabularyThroughTokenizerJSON(variant: String) throws {
+        guard let path = try TestModels.require(TestModels.smollm2) else { return }
+        let gguf = try GGUFFile(path: path)
+        let tokens = try #require(gguf.metadata["tokenizer.ggml.tokens"]?.strings)
+        let types = try #require(gguf.metadata["tokenizer.ggml.token_type"]?.ints)
+        let merges = try #require(gguf.metadata["tokenizer.ggml.merges"]?.strings)
+        let v = try #require(Self.smolVariant(variant))
+        var vocab: [String: Int] = [:]
+        for (i, t) in tokens.enumerated() { vocab[t] = i }
+        try #require(vocab.count == tokens.count)
+        let json: [String: Any] = [
+            "added_tokens": tokens.indices.filter { types[$0] == 3 }.map { i in
+                ["id": i, "content": tokens[i], "special": true, "normalized": false, "lstrip": false, "rstrip": false, "single_word": false]
+            },
+            "pre_tokenizer": v.pre,
+            "decoder": ["type": "ByteLevel"],
+            "model": ["type": "BPE", "vocab": vocab, "merges": merges, "ignore_merges": v.ignoreMerges],
+        ]
+        let folder = try TempFolder()
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: folder.path + "/tokenizer.json"))
+        let t = try TokenizerLoader.load(folder: folder.path)
+        let golden = Golden.shared
+        let expected = try #require(golden.models[variant])
+        #expect(t.vocabularySize == expected.vocabulary_size)
+        for (i, c) in golden.cases.enumerated() {
+            #expect(t.encode(c.text, parseSpecial: c.parse_special) == expected.ids[i], "\(variant) case \(c.name)")
+            if let decoded = expected.decoded { #expect(t.decode(expected.ids[i]) == decoded[i], "\(variant) case \(c.name) decoded") }
+        }
     }
 
     // MARK: tokenizer_config.json
