@@ -89,6 +89,39 @@ def greedy(model, ids):
     return new, min(margins)
 
 
+# An end-to-end fixture: a Qwen 2 model with a real tokenizer.json (from the tokenizer fixtures),
+# a tokenizer_config.json with a chat template, and transformers' own chat prompt ids and greedy tokens.
+CHAT_TOKENIZER = os.path.join(os.path.dirname(__file__), "..", "Tests", "SwiftletTokenizersTests", "Fixtures", "hf", "qwen2")
+CHAT_TEMPLATE = ("{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+                 "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+CHAT_MESSAGES = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Name three colours, please."}]
+
+
+def make_chat_fixture():
+    import shutil
+    folder = os.path.join(OUT, "qwen2-chat")
+    os.makedirs(folder, exist_ok=True)
+    shutil.copy(os.path.join(CHAT_TOKENIZER, "tokenizer.json"), folder)
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"bos_token": None, "eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "add_bos_token": False,
+                   "chat_template": CHAT_TEMPLATE, "tokenizer_class": "PreTrainedTokenizerFast"}, f, indent=1)
+    tok = transformers.AutoTokenizer.from_pretrained(folder)
+    vocab = len(tok)
+    model = build("qwen2", {"vocab_size": vocab, "tie_word_embeddings": True}, seed=7)
+    model.save_pretrained(folder, safe_serialization=True)
+    path = os.path.join(folder, "generation_config.json")
+    if os.path.exists(path):
+        os.remove(path)
+    prompt = tok.apply_chat_template(CHAT_MESSAGES, add_generation_prompt=True, tokenize=False)
+    ids = tok(prompt, add_special_tokens=True)["input_ids"]
+    continuation, margin = greedy(model, ids)
+    expected = {"messages": CHAT_MESSAGES, "prompt": prompt, "prompt_ids": ids, "greedy": continuation,
+                "greedy_min_margin": round(margin, 6), "vocab_size": vocab}
+    with open(os.path.join(folder, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1)
+    print(f"qwen2-chat           vocab {vocab}  prompt {len(ids)} tokens  greedy margin {margin:6.3f}")
+
+
 def main():
     only = set(sys.argv[1:])
     g = torch.Generator().manual_seed(1234)
@@ -119,6 +152,8 @@ def main():
             json.dump(expected, f, separators=(",", ":"))
         spread = float(logits.std())
         print(f"{name:20s} logit std {spread:7.3f}  greedy margin {margin:6.3f}  keys {len(model.state_dict())}")
+    if not only or "qwen2-chat" in only:
+        make_chat_fixture()
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
-// Chat prompts: a model's own chat template (from its GGUF metadata) applied to messages.
+// Chat prompts: a model's own chat template (from its GGUF metadata or its checkpoint folder) applied to messages.
 import Foundation
 import SwiftletTokenizers
 
 extension Engine {
     /// The model's chat template, or nil when its file carries none.
     public func chatTemplate() throws -> ChatTemplate? {
-        guard let source = gguf["tokenizer.chat_template"]?.string else { return nil }
+        guard let source = chatTemplateSource else { return nil }
         return try ChatTemplate(source: source)
     }
 
@@ -13,7 +13,7 @@ extension Engine {
     /// assistant's turn. `options` reach the template as variables (e.g. enable_thinking).
     public func chatPrompt(_ messages: [(role: String, content: String)], options: [String: JinjaValue] = [:]) throws -> String {
         guard let template = try chatTemplate() else {
-            throw RuntimeError("\(path) has no chat template (tokenizer.chat_template); pass a raw prompt instead")
+            throw RuntimeError("\(path) has no chat template (GGUF tokenizer.chat_template, chat_template.jinja or tokenizer_config.json); pass a raw prompt instead")
         }
         var context = options
         context["add_generation_prompt"] = .bool(true)

@@ -9,20 +9,34 @@ import SwiftletTokenizers
 /// engine (the caches and scratch live in each call, so nothing leaks between requests).
 public final class Engine: @unchecked Sendable {
     public let path: String
-    public let gguf: GGUFFile
+    /// The GGUF file, when the model is one (nil for a checkpoint folder).
+    public let gguf: GGUFFile?
     public let model: DecoderModel
     public let tokenizer: any Tokenizer
+    /// The chat template's source: GGUF metadata, or the folder's chat_template.jinja / tokenizer_config.json.
+    public let chatTemplateSource: String?
     public let pool: ThreadPool
     /// Largest number of prompt tokens evaluated in one batch.
     public let maxBatch: Int
 
+    /// Loads a GGUF file or a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json),
+    /// detecting the architecture from either.
     /// - threads: worker threads including the caller; nil means one per core.
     public init(path: String, threads: Int? = nil, maxBatch: Int = 512) throws {
         try CPUFeatures.check()
         self.path = path
-        gguf = try GGUFFile(path: path)
-        model = try ArchitectureRegistry.load(gguf: gguf)
-        tokenizer = try TokenizerLoader.load(gguf: gguf)
+        if try ModelPath.isFolder(path) {
+            gguf = nil
+            model = try ArchitectureRegistry.load(checkpoint: path)
+            tokenizer = try TokenizerLoader.load(folder: path)
+            chatTemplateSource = try TokenizerLoader.config(folder: path).chatTemplate
+        } else {
+            let file = try GGUFFile(path: path)
+            gguf = file
+            model = try ArchitectureRegistry.load(gguf: file)
+            tokenizer = try TokenizerLoader.load(gguf: file)
+            chatTemplateSource = file["tokenizer.chat_template"]?.string
+        }
         pool = ThreadPool(threads: max(1, threads ?? ThreadPool.coreCount))
         self.maxBatch = max(1, maxBatch)
     }
@@ -83,5 +97,17 @@ extension Engine {
         var rows: [[Float]] = []
         try evaluate(tokens, cache: cache, scratch: scratch, logits: all ? .all : .last) { _, row in rows.append(Array(row)) }
         return rows
+    }
+}
+
+/// What a model path names: a checkpoint folder or a model file.
+enum ModelPath {
+    /// Whether `path` is a folder; a missing path is an error that says so.
+    static func isFolder(_ path: String) throws -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw RuntimeError("\(path): no such model file or checkpoint folder")
+        }
+        return isDirectory.boolValue
     }
 }

@@ -7,7 +7,7 @@ import SwiftletRuntime
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Architecture, hyperparameters, tokenizer and tensors of a model.")
-    @Argument(help: "A GGUF model file.") var model: String
+    @Argument(help: "A GGUF model file or a Hugging Face checkpoint folder.") var model: String
     @Flag(help: "Print every metadata value in full.") var all = false
 
     func run() throws {
@@ -145,5 +145,31 @@ struct Logits: ParsableCommand {
         let rows = try engine.logits(tokens: ids, all: all)
         struct Out: Encodable { let tokens: [Int32]; let logits: [[Float]] }
         try printJSON(Out(tokens: ids, logits: rows))
+    }
+}
+
+struct Embed: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Sentence embeddings of texts as JSON {\"model\", \"dimension\", \"embeddings\": [[...]]}.")
+    @Option(name: .long, help: "An embedding-model checkpoint folder (e.g. all-MiniLM-L6-v2 from scripts/fetch-models minilm).")
+    var model: String?
+    @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .long, help: "A text to embed (repeat for several).") var text: [String] = []
+    @Flag(help: "Print JSON (the only output format).") var json = false
+
+    func validate() throws {
+        if text.isEmpty { throw ValidationError("give at least one --text") }
+        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be in 1...256") }
+    }
+
+    func run() throws {
+        let path = model ?? ModelOptions.modelsDirectory + "/all-MiniLM-L6-v2"
+        if model == nil && !FileManager.default.fileExists(atPath: path) {
+            throw CLIError("the default embedding model is not present at \(path): run scripts/fetch-models minilm first, or pass --model")
+        }
+        let embedder = try Embedder(path: path, threads: threads)
+        let vectors = try embedder.embed(text)
+        struct Out: Encodable { let model: String; let dimension: Int; let tokens: [Int]; let embeddings: [[Float]] }
+        try printJSON(Out(model: path, dimension: embedder.model.dimension, tokens: text.map { embedder.tokens($0).count },
+                          embeddings: vectors))
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 import SwiftletRuntime
 
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A GGUF model file (default: SmolLM2-135M-Instruct from scripts/fetch-models).")
+    @Option(name: .long, help: "A GGUF model file or a Hugging Face checkpoint folder (default: SmolLM2-135M-Instruct from scripts/fetch-models).")
     var model: String?
 
     @Option(name: .long, help: "Worker threads (default: all cores).")
@@ -13,11 +13,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Most prompt tokens evaluated in one batch.")
     var batchSize = 512
 
-    var path: String {
-        if let model { return model }
-        let dir = ProcessInfo.processInfo.environment["SWIFTLET_MODELS"] ?? (NSHomeDirectory() + "/.cache/swiftlet/models")
-        return dir + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// Where scripts/fetch-models puts the models.
+    static var modelsDirectory: String {
+        ProcessInfo.processInfo.environment["SWIFTLET_MODELS"] ?? (NSHomeDirectory() + "/.cache/swiftlet/models")
     }
+
+    var path: String { model ?? Self.modelsDirectory + "/SmolLM2-135M-Instruct.Q4_1.gguf" }
 
     func load() throws -> Engine {
         let p = path

@@ -6,5 +6,5 @@ struct Swiftlet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run optimized language models on the CPU.",
-        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self])
+        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self, Embed.self])
 }
