@@ -275,6 +275,14 @@ struct HFExpected: Decodable, Sendable {
         ("gpt2", { j in j["post_processor"] = ["type": "Mystery"] },
          #"post_processor: unsupported post-processor type "Mystery" (supported: BertProcessing, ByteLevel, RobertaProcessing, Sequence, TemplateProcessing)"#),
         ("gpt2", { j in j["model"] = nil }, #"missing "model""#),
+        ("gpt2", { j in
+            var model = j["model"] as! [String: Any]
+            model["vocab"] = ["a", "b"]
+            j["model"] = model
+        }, "model.vocab: expected an object"),
+        ("gpt2", { j in
+            j["added_tokens"] = [["id": 99_999_999, "content": "<big>", "special": true]]
+        }, "added_tokens[0].id: token id 99999999 is out of range (0...16777216)"),
         ("llama2", { j in
             var model = j["model"] as! [String: Any]
             model["merges"] = [["▁t", "zzz"]]

@@ -61,6 +61,7 @@ struct HFDecoder: Sendable {
         },
         "Strip": { n, fused in
             let start = try n.int("start") ?? 0, stop = try n.int("stop") ?? 0
+            guard start >= 0, stop >= 0 else { throw n.error("Strip start and stop must not be negative") }
             if fused && stop > 0 { throw n.error("unsupported Strip of the end of fused text (stop \(stop))") }
             return [.strip(content: Array(try n.required("content").string().utf8), start: start, stop: stop, wholeText: fused)]
         },

@@ -8,19 +8,19 @@ struct HFVocabulary: Sendable {
     let table: ByteStringTable
     var count: Int { table.count }
 
-    /// Builds the id -> text table from the model's `vocab` and the added tokens.
-    init(model: [(text: String, id: Int)], added: [AddedToken], node: JSONNode) throws {
+    /// The largest token id accepted (ids index arrays as long as the vocabulary).
+    static let maxTokenID = 1 << 24
+
+    /// Builds the id -> text table from the model's `vocab` and the added tokens (ids already range-checked).
+    init(model: [(text: String, id: Int32)], added: [AddedToken]) {
         var maxID = -1
-        for (_, id) in model { maxID = max(maxID, id) }
+        for (_, id) in model { maxID = max(maxID, Int(id)) }
         for t in added { maxID = max(maxID, Int(t.id)) }
-        guard maxID < Int(Int32.max) else { throw node.error("token id \(maxID) is too large") }
         var texts = [String?](repeating: nil, count: maxID + 1)
         var inModel = [Bool](repeating: false, count: maxID + 1)
         for (text, id) in model {
-            guard id >= 0 else { throw node.error("negative token id \(id) for \(text.debugDescription)") }
-            if let other = texts[id] { throw node.error("token id \(id) is used by both \(other.debugDescription) and \(text.debugDescription)") }
-            texts[id] = text
-            inModel[id] = true
+            texts[Int(id)] = text
+            inModel[Int(id)] = true
         }
         for t in added where texts[Int(t.id)] == nil { texts[Int(t.id)] = t.content }
         var table = ByteStringTable(expectedCount: texts.count, expectedBytes: texts.count * 8)
@@ -51,8 +51,12 @@ enum HFModels {
         guard let build = builders[type] else {
             throw node.error("unsupported model type \"\(type)\" (supported: \(builders.keys.sorted().joined(separator: ", ")))")
         }
-        let entries = try node.required("vocab").members().map { (text: $0.key, id: try $0.value.int()) }
-        let vocab = try HFVocabulary(model: entries, added: added, node: node)
+        let entries = try node.required("vocab").members().map { (text: $0.key, id: try $0.value.tokenID()) }
+        var seen = Set<Int32>()
+        for e in entries where !seen.insert(e.id).inserted {
+            throw node.error("vocab: token id \(e.id) is used twice (again by \(e.text.debugDescription))")
+        }
+        let vocab = HFVocabulary(model: entries, added: added)
         return (try build(node, vocab), vocab)
     }
 

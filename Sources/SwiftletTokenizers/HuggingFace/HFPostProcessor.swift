@@ -43,7 +43,7 @@ struct HFPostProcessor: Sendable {
         func id(_ key: String) throws -> Int32 {
             let pair = try n.required(key).array()
             guard pair.count == 2 else { throw n.error("\(key): expected [token, id]") }
-            return Int32(try pair[1].int())
+            return try pair[1].tokenID()
         }
         return HFPostProcessor(prefix: [try id(first)], suffix: [try id(last)])
     }
@@ -61,7 +61,7 @@ struct HFPostProcessor: Sendable {
             } else if let special = item["SpecialToken"] {
                 let name = try special.required("id").string()
                 guard let entry = specials?[name] else { throw special.error("\(name.debugDescription) is not in special_tokens") }
-                let ids = try entry.required("ids").array().map { Int32(try $0.int()) }
+                let ids = try entry.required("ids").array().map { try $0.tokenID() }
                 if seenSequence { out.suffix += ids } else { out.prefix += ids }
             } else {
                 throw item.error("expected {\"SpecialToken\": ...} or {\"Sequence\": ...}")

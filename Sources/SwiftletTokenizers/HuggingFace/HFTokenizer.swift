@@ -78,9 +78,7 @@ struct HFTokenizer: Tokenizer {
 
     private static func addedToken(_ n: JSONNode) throws -> AddedToken {
         let special = try n.bool("special", default: false)
-        let id = try n.required("id").int()
-        guard id >= 0 && id < Int(Int32.max) else { throw n.error("token id \(id) is out of range") }
-        return AddedToken(id: Int32(id), content: try n.required("content").string(), special: special,
+        return AddedToken(id: try n.required("id").tokenID(), content: try n.required("content").string(), special: special,
                           singleWord: try n.bool("single_word", default: false), lstrip: try n.bool("lstrip", default: false),
                           rstrip: try n.bool("rstrip", default: false), normalized: try n.bool("normalized", default: !special))
     }

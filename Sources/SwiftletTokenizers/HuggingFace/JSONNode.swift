@@ -63,6 +63,13 @@ struct JSONNode {
         return Int(n)
     }
 
+    /// A token id: an integer from 0 up to `HFVocabulary.maxTokenID`.
+    func tokenID() throws -> Int32 {
+        let n = try int()
+        guard n >= 0 && n <= HFVocabulary.maxTokenID else { throw error("token id \(n) is out of range (0...\(HFVocabulary.maxTokenID))") }
+        return Int32(n)
+    }
+
     func bool() throws -> Bool {
         guard case .bool(let b) = value else { throw error("expected true or false") }
         return b
