@@ -4,6 +4,7 @@ import Foundation
 import SwiftletCore
 import SwiftletFormats
 import SwiftletRuntime
+import SwiftletTokenizers
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Architecture, hyperparameters, tokenizer and tensors of a model.")
@@ -43,6 +44,8 @@ struct Generate: ParsableCommand {
     @Flag(help: "Prepend the BOS token.") var bos = false
     @Flag(help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
     @Option(help: "A system message (with --chat).") var system: String?
+    @Option(name: .customLong("template-var"), help: "A chat-template variable as key=value (with --chat; e.g. enable_thinking=false). Repeatable.")
+    var templateVars: [String] = []
     @Flag(help: "Print {\"prompt_tokens\", \"tokens\", \"text\"} as JSON at the end instead of streaming.") var json = false
 
     func validate() throws {
@@ -65,9 +68,9 @@ struct Generate: ParsableCommand {
             var messages: [(role: String, content: String)] = []
             if let system { messages.append((role: "system", content: system)) }
             messages.append((role: "user", content: text))
-            promptText = try engine.chatPrompt(messages)
-        } else if system != nil {
-            throw ValidationError("--system needs --chat")
+            promptText = try engine.chatPrompt(messages, options: try templateVariables())
+        } else if system != nil || !templateVars.isEmpty {
+            throw ValidationError("--system and --template-var need --chat")
         }
         let ids = engine.tokenize(promptText, bos: bos)
         let result = try engine.generate(prompt: ids, maxNewTokens: maxNewTokens, sampling: p) { piece in
@@ -86,6 +89,26 @@ struct Generate: ParsableCommand {
                 result.promptTokens, result.tokens.count, Double(result.promptTokens) / max(result.prefillSeconds, 1e-9),
                 decodeRate, result.finishReason).utf8))
         }
+    }
+}
+
+extension Generate {
+    /// --template-var key=value pairs: true/false become booleans, numbers numbers, the rest strings.
+    func templateVariables() throws -> [String: JinjaValue] {
+        var out: [String: JinjaValue] = [:]
+        for pair in templateVars {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex else {
+                throw ValidationError("--template-var \(pair): expected key=value")
+            }
+            let key = String(pair[..<eq]), value = String(pair[pair.index(after: eq)...])
+            switch value {
+            case "true": out[key] = .bool(true)
+            case "false": out[key] = .bool(false)
+            default:
+                if let i = Int(value) { out[key] = .int(i) } else if let d = Double(value) { out[key] = .double(d) } else { out[key] = .string(value) }
+            }
+        }
+        return out
     }
 }
 
