@@ -108,3 +108,44 @@ func familyMatchesTransformers(_ family: String) throws {
     let b = try allLogits(textModel, expected.input_ids, batch: 32, pool: pool)
     #expect(a == b)
 }
+
+/// A fixture's tensors, edited by `edit`, written to a fresh folder with its config.json.
+private func editedCopy(of family: String, _ edit: (inout [(String, [Int], [Float])]) -> Void) throws -> String {
+    let source = try SafetensorsCheckpoint(path: fixtureRoot + "/" + family)
+    var tensors: [(String, [Int], [Float])] = source.tensorNames.sorted().map { name in
+        let info = source.info(name)!
+        let values = Array(UnsafeBufferPointer(start: source.data(name)!.assumingMemoryBound(to: Float.self), count: info.shape.reduce(1, *)))
+        return (name, info.shape, values)
+    }
+    edit(&tensors)
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(family)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try SafetensorsWriter.write(tensors, to: dir + "/model.safetensors")
+    try FileManager.default.copyItem(atPath: fixtureRoot + "/\(family)/config.json", toPath: dir + "/config.json")
+    return dir
+}
+
+/// Each defect of a checkpoint is one line naming the tensor.
+@Test(arguments: [
+    ("qwen2", "drop", "model.layers.1.self_attn.q_proj.bias", "missing tensor model.layers.1.self_attn.q_proj.bias"),
+    ("qwen2", "extra", "model.layers.0.mlp.extra.weight", "unexpected tensor model.layers.0.mlp.extra.weight"),
+    ("qwen2", "reshape", "model.layers.0.self_attn.k_proj.weight", "tensor model.layers.0.self_attn.k_proj.weight has shape [32, 64], expected [64, 32]"),
+    ("mixtral", "drop", "model.layers.0.block_sparse_moe.experts.3.w2.weight", "missing tensor model.layers.0.block_sparse_moe.experts.3.w2.weight"),
+    ("phi3", "reshape", "model.layers.1.self_attn.qkv_proj.weight", "tensor model.layers.1.self_attn.qkv_proj.weight has shape [128, 64], expected [64, 128]"),
+])
+func checkpointDefectsAreNamed(_ family: String, _ defect: String, _ tensor: String, _ message: String) throws {
+    let dir = try editedCopy(of: family) { tensors in
+        switch defect {
+        case "drop": tensors.removeAll { $0.0 == tensor }
+        case "extra": tensors.append((tensor, [4], [1, 2, 3, 4]))
+        default:
+            let i = tensors.firstIndex { $0.0 == tensor }!
+            tensors[i].1 = tensors[i].1.reversed()
+        }
+    }
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    #expect { _ = try ArchitectureRegistry.load(checkpoint: dir) } throws: { error in
+        let text = "\(error)"
+        return text.contains(message) && !text.contains("\n")
+    }
+}

@@ -47,17 +47,23 @@ public final class DecoderWeights: @unchecked Sendable {
         var used = Set<String>()
         var owned: [UnsafeMutablePointer<Float>] = []
 
+        /// A tensor that is absent, or present in a type no kernel computes with (integer dtypes).
+        func missing(_ name: String) -> ModelError {
+            source.tensorNames.contains(name)
+                ? ModelError("\(c.architecture): tensor \(name) is stored in a type the engine cannot compute with (float types are supported)")
+                : ModelError("\(c.architecture): missing tensor \(name)")
+        }
         func find(_ role: TensorRole, _ layer: Int?, required: Bool = true) throws -> SourceTensor? {
             let name = WeightNames.name(names, role, layer: layer)
             guard let t = source.tensor(name) else {
-                if required { throw ModelError("\(c.architecture): missing tensor \(name)") }
+                if required { throw missing(name) }
                 return nil
             }
             used.insert(name)
             return t
         }
         func tensor(_ name: String) throws -> SourceTensor {
-            guard let t = source.tensor(name) else { throw ModelError("\(c.architecture): missing tensor \(name)") }
+            guard let t = source.tensor(name) else { throw missing(name) }
             used.insert(name)
             return t
         }
