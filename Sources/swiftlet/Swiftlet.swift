@@ -2,9 +2,9 @@
 import ArgumentParser
 
 @main
-struct Swiftlet: ParsableCommand {
+struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run optimized language models on the CPU.",
-        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self, Embed.self])
+        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self, Embed.self, Serve.self])
 }
