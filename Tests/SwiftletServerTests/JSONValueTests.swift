@@ -1,6 +1,6 @@
 // The server's JSON reader and writer: order and number literals kept, bad input a positioned error.
 import Testing
-@testable import SwiftletServer
+import SwiftletServer
 
 @Test func parsesKeepingOrderAndNumberLiterals() throws {
     let v = try JSONValue.parse(#"{"b": 64.0, "a": [1, -2e3, true, null], "s": "\u00e9\ud83d\ude00\n"}"#)

@@ -81,6 +81,14 @@ public final class ServerState: @unchecked Sendable {
         return json["model_type"]?.string == "bert"
     }
 
+    /// Marks setup as done without a model of its own (the caller supplies the service).
+    public func markReady() {
+        lock.withLock {
+            _status = .ready
+            _setupCompleted = Date()
+        }
+    }
+
     /// Marks setup as failed with `reason` (kept in the setup logs).
     public func fail(_ reason: String) {
         logger.error("setup failed: \(reason)")

@@ -208,16 +208,16 @@ public final class GenerationQueue: @unchecked Sendable {
 }
 
 /// Holds back text that could be the start of a stop string, and cuts the output at the first one.
-struct StopFilter {
-    let stops: [String]
+public struct StopFilter: Sendable {
+    public let stops: [String]
     private var pending = ""
-    private(set) var emitted = ""
-    private(set) var hitStop = false
+    public private(set) var emitted = ""
+    public private(set) var hitStop = false
 
-    init(stops: [String]) { self.stops = stops.filter { !$0.isEmpty } }
+    public init(stops: [String]) { self.stops = stops.filter { !$0.isEmpty } }
 
     /// Adds generated text; returns what can be shown now and whether a stop string was reached.
-    mutating func push(_ piece: String) -> (String, Bool) {
+    public mutating func push(_ piece: String) -> (String, Bool) {
         guard !stops.isEmpty else { emitted += piece; return (piece, false) }
         pending += piece
         if let cut = stops.compactMap({ pending.range(of: $0)?.lowerBound }).min() {
@@ -241,7 +241,7 @@ struct StopFilter {
         return (out, false)
     }
 
-    mutating func flush() -> String {
+    public mutating func flush() -> String {
         let out = pending
         pending = ""
         emitted += out
