@@ -14,6 +14,7 @@ public enum SetupStatus: String, Sendable {
 public final class ServerState: @unchecked Sendable {
     public let logger: Logger
     public let queueCapacity: Int
+    public let metrics = ServerMetrics()
     private let lock = NSLock()
     private var _status = SetupStatus.starting
     private var _queue: GenerationQueue?
@@ -61,7 +62,8 @@ public final class ServerState: @unchecked Sendable {
                 return
             }
             let engine = try Engine(path: modelPath, threads: threads)
-            let q = GenerationQueue(engine: engine, capacity: queueCapacity)
+            let metrics = self.metrics
+            let q = GenerationQueue(engine: engine, capacity: queueCapacity) { metrics.recordGeneration($0) }
             log(String(format: "loaded %@ (%@, %d layers) in %.2f s", modelPath, engine.config.architecture,
                        engine.config.layerCount, Date().timeIntervalSince(t0)))
             lock.withLock {

@@ -99,9 +99,13 @@ public final class GenerationQueue: @unchecked Sendable {
         }
     }
 
-    public init(engine: Engine, capacity: Int) {
+    /// Called with every finished generation's summary (metrics, logs).
+    private let onFinished: @Sendable (TextSummary) -> Void
+
+    public init(engine: Engine, capacity: Int, onFinished: @escaping @Sendable (TextSummary) -> Void = { _ in }) {
         self.engine = engine
         self.capacity = max(1, capacity)
+        self.onFinished = onFinished
         let t = Thread { [unowned self] in self.work() }
         t.name = "swiftlet-generation"
         t.stackSize = 8 << 20
@@ -196,10 +200,12 @@ public final class GenerationQueue: @unchecked Sendable {
             if !tail.isEmpty { job.continuation.yield(.text(tail)) }
             let reason: FinishReason = cancelled ? .cancelled
                 : (filter.hitStop || result.finishReason == "eos") ? .stop : .length
-            job.continuation.yield(.finished(TextSummary(
+            let summary = TextSummary(
                 text: filter.emitted, promptTokens: ids.count, completionTokens: result.tokens.count, finishReason: reason,
                 queueSeconds: queueSeconds, prefillSeconds: result.prefillSeconds, decodeSeconds: result.decodeSeconds,
-                timeToFirstToken: firstText)))
+                timeToFirstToken: firstText)
+            onFinished(summary)
+            job.continuation.yield(.finished(summary))
             job.continuation.finish()
         } catch {
             job.continuation.finish(throwing: error)
