@@ -46,7 +46,8 @@ public final class ServerState: @unchecked Sendable {
     }
 
     /// Loads the model at `path` into a generation queue; a failure becomes SETUP_FAILED with its reason.
-    public func setUp(modelPath: String, threads: Int?) {
+    /// `onReady` runs with the queue before the status turns READY.
+    public func setUp(modelPath: String, threads: Int?, onReady: (GenerationQueue) -> Void = { _ in }) {
         log("loading model \(modelPath)")
         let t0 = Date()
         do {
@@ -66,6 +67,7 @@ public final class ServerState: @unchecked Sendable {
             let q = GenerationQueue(engine: engine, capacity: queueCapacity) { metrics.recordGeneration($0) }
             log(String(format: "loaded %@ (%@, %d layers) in %.2f s", modelPath, engine.config.architecture,
                        engine.config.layerCount, Date().timeIntervalSince(t0)))
+            onReady(q)
             lock.withLock {
                 _queue = q
                 _status = .ready

@@ -56,14 +56,25 @@ public enum CogRoutes {
     static let maxBody = 16 << 20
     static let version: JSONValue = ["swiftlet": "0.1.0", "cog_api": "coglet 0.23.1"]
 
-    public static func register(on router: Router<BasicRequestContext>, endpoint e: CogEndpoint) {
+    /// Every Cog route on `router`.
+    public static func register(on router: some RouterMethods<BasicRequestContext>, endpoint e: CogEndpoint) {
+        registerHealth(on: router, endpoint: e)
+        registerAPI(on: router, endpoint: e)
+    }
+
+    /// The health check (left open when an API key guards the rest).
+    public static func registerHealth(on router: some RouterMethods<BasicRequestContext>, endpoint e: CogEndpoint) {
+        router.get("/health-check") { _, _ in json(.ok, health(e)) }
+    }
+
+    /// Every route but the health check.
+    public static func registerAPI(on router: some RouterMethods<BasicRequestContext>, endpoint e: CogEndpoint) {
         router.get("/") { _, _ in
             json(.ok, ["cog_version": "0.23.1", "docs_url": "/docs", "healthcheck_url": "/health-check",
                        "openapi_url": "/openapi.json", "predictions_cancel_url": "/predictions/{prediction_id}/cancel",
                        "predictions_idempotent_url": "/predictions/{prediction_id}", "predictions_url": "/predictions",
                        "shutdown_url": "/shutdown"])
         }
-        router.get("/health-check") { _, _ in json(.ok, health(e)) }
         router.get("/openapi.json") { _, _ in json(.ok, e.schema.openAPI()) }
         router.post("/predictions") { request, _ in try await predict(request, id: nil, e) }
         router.put("/predictions/{id}") { request, context in
