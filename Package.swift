@@ -81,6 +81,6 @@ let package = Package(
         .testTarget(name: "SwiftletServerTests",
                     dependencies: ["SwiftletServer", "SwiftletTestSupport",
                                    .product(name: "HummingbirdTesting", package: "hummingbird")],
-                    swiftSettings: cpuSettings),
+                    exclude: ["Fixtures"], swiftSettings: cpuSettings),
     ]
 )
