@@ -35,7 +35,8 @@ public struct InputField: Sendable, Equatable {
         if value.isNull {
             return isNullable ? .accepted(.null) : .notOfType(value, type.jsonType)
         }
-        guard case .accepted(let v) = type.coerce(value) else { return type.coerce(value) }
+        let coerced = type.coerce(value)
+        guard case .accepted(let v) = coerced else { return coerced }
         if let choices, !choices.contains(v) {
             return .rejected("\(v.encoded) is not one of \(JSONValue.array(choices).encoded)")
         }
