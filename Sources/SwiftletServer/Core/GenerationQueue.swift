@@ -106,7 +106,14 @@ public final class GenerationQueue: @unchecked Sendable {
         self.engine = engine
         self.capacity = max(1, capacity)
         self.onFinished = onFinished
-        let t = Thread { [unowned self] in self.work() }
+        // The worker holds the queue only while it works, so a dropped queue ends its thread.
+        let wake = self.wake
+        let t = Thread { [weak self] in
+            while true {
+                wake.wait()
+                guard let queue = self, queue.drain() else { return }
+            }
+        }
         t.name = "swiftlet-generation"
         t.stackSize = 8 << 20
         worker = t
@@ -147,15 +154,15 @@ public final class GenerationQueue: @unchecked Sendable {
         wake.signal()
     }
 
-    private func work() {
-        while true {
-            wake.wait()
-            while let job = next() {
-                run(job)
-                lock.withLock { running -= 1 }
-            }
-            if lock.withLock({ stopped }) { return }
+    deinit { wake.signal() }
+
+    /// Runs every waiting job; false once the queue has stopped.
+    private func drain() -> Bool {
+        while let job = next() {
+            run(job)
+            lock.withLock { running -= 1 }
         }
+        return !lock.withLock { stopped }
     }
 
     private func next() -> Job? {
