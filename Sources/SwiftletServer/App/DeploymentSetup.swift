@@ -33,21 +33,10 @@ enum DeploymentSetup {
         o.systemPrompt = m.chat?.system
         for mapping in m.chat?.templateVariables ?? [] where mapping.field == "mode" {
             for c in mapping.cases {
-                o.modeVariables[c.choice] = Dictionary(c.variables.map { ($0.0, jinja($0.1)) }) { $1 }
+                o.modeVariables[c.choice] = Dictionary(c.variables.map { ($0.0, JinjaValue(json: $0.1)) }) { $1 }
             }
         }
         if let a = m.artifacts { o.artifactsDirectory = outputs ?? a.directory }
         return TextPredictor(queue: queue, options: o)
-    }
-
-    static func jinja(_ v: JSONValue) -> JinjaValue {
-        switch v {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .number: return v.int.map(JinjaValue.int) ?? .double(v.double ?? 0)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(jinja))
-        case .object(let m): return .object(JinjaObject(m.map { ($0.0, jinja($0.1)) }))
-        }
     }
 }

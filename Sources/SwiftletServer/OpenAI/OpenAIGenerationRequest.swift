@@ -163,18 +163,7 @@ struct OpenAIGenerationRequest {
             throw OpenAIError.invalid("'chat_template_kwargs' must be an object", param: "chat_template_kwargs")
         }
         var options: [String: JinjaValue] = [:]
-        for (k, v) in members { options[k] = jinja(v) }
+        for (k, v) in members { options[k] = JinjaValue(json: v) }
         return options
-    }
-
-    static func jinja(_ v: JSONValue) -> JinjaValue {
-        switch v {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .number: return v.int.map(JinjaValue.int) ?? .double(v.double ?? 0)
-        case .string(let s): return .string(s)
-        case .array(let a): return .array(a.map(jinja))
-        case .object(let m): return .object(JinjaObject(m.map { ($0.0, jinja($0.1)) }))
-        }
     }
 }

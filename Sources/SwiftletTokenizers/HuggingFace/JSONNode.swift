@@ -1,6 +1,7 @@
 // A value parsed from tokenizer.json or tokenizer_config.json that knows where it came from, so a wrong or
 // missing field becomes a one-line TokenizerError naming the file and the field path.
 import Foundation
+import SwiftletCore
 
 struct JSONNode {
     let value: JSONValue
@@ -16,9 +17,9 @@ struct JSONNode {
             throw TokenizerError("\(file): cannot read the file")
         }
         do {
-            return JSONNode(value: try JSONValue.parse([UInt8](data)), file: file, path: "")
+            return JSONNode(value: try JSONValue.parse([UInt8](data), maxDepth: 512), file: file, path: "")
         } catch {
-            throw TokenizerError("\(file): malformed JSON (\(error.message))")
+            throw TokenizerError("\(file): malformed JSON (\(error))")
         }
     }
 
@@ -30,7 +31,7 @@ struct JSONNode {
 
     /// The member `key`, nil if absent or null.
     subscript(_ key: String) -> JSONNode? {
-        guard case .object(let members) = value, let v = members.last(where: { $0.key == key })?.value else { return nil }
+        guard case .object(let members) = value, let v = members.last(where: { $0.0 == key })?.1 else { return nil }
         if case .null = v { return nil }
         return JSONNode(value: v, file: file, path: child(key))
     }
@@ -49,7 +50,7 @@ struct JSONNode {
 
     /// The number, if this is one.
     var numberValue: Double? {
-        if case .number(let n) = value { return n }
+        if case .number(let n) = value { return Double(n) }
         return nil
     }
 
@@ -83,7 +84,7 @@ struct JSONNode {
     /// The members of an object, in file order; equal keys (even canonically equivalent ones) all appear.
     func members() throws -> [(key: String, value: JSONNode)] {
         guard case .object(let o) = value else { throw error("expected an object") }
-        return o.map { ($0.key, JSONNode(value: $0.value, file: file, path: child($0.key))) }
+        return o.map { ($0.0, JSONNode(value: $0.1, file: file, path: child($0.0))) }
     }
 
     // Optional members with defaults.

@@ -1,5 +1,8 @@
-// A JSON value that keeps what HTTP APIs need and Codable loses: object key order and the
-// literal text of numbers (so 64 and 64.0 can be told apart when validating an integer field).
+// A JSON value that keeps what Codable and Foundation lose: object key order, keys with their exact
+// scalars (Foundation keys objects by String, which merges "é" and "e\u{301}": a tokenizer
+// vocabulary would lose one), and the literal text of numbers (so 64 and 64.0 can be told apart).
+// Used by the tokenizer.json reader and by the server.
+import Foundation
 
 /// A parsed or built JSON document.
 public indirect enum JSONValue: Sendable, Equatable {

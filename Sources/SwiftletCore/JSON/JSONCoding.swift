@@ -1,4 +1,5 @@
 // Reading and writing JSONValue: a strict RFC 8259 parser with positioned errors, and a compact writer.
+import Foundation
 
 /// Why a request body is not JSON; `offset` is the byte where reading stopped.
 public struct JSONParseError: Error, CustomStringConvertible, Equatable {
