@@ -272,13 +272,18 @@ private typealias T = OpenAITest
         let state = try T.state(path, capacity: 1)
         let queue = try #require(state.queue)
         // Occupy the only slot with a long generation (a count that goes on), then ask for more.
-        let busy = try queue.submit(TextRequest(prompt: .text("1, 2, 3, 4, 5, 6, 7,", addBOS: false), maxNewTokens: 400,
+        // 4000 tokens cannot finish while the request below runs, even on a loaded machine; waiting
+        // for the first event makes sure the slot is taken before asking.
+        let busy = try queue.submit(TextRequest(prompt: .text("1, 2, 3, 4, 5, 6, 7,", addBOS: false), maxNewTokens: 4000,
                                                 sampling: .greedy))
+        var events = busy.makeAsyncIterator()
+        _ = try await events.next()
         try await T.app(state).test(.router) { c in
             let r = try await T.post(c, "/v1/completions", ["prompt": "Hello", "max_tokens": 1])
             #expect(r.status == .tooManyRequests && r.error?.type == "rate_limit_error" && r.error?.code == "queue_full")
         }
         // Dropping the stream cancels the generation; the queue must outlive its worker's job.
+        _ = consume events
         _ = consume busy
         try await T.drain(queue)
     }
