@@ -57,6 +57,7 @@ let package = Package(
         .target(name: "SwiftletServer",
                 dependencies: ["SwiftletRuntime",
                                .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "HummingbirdCore", package: "hummingbird"),
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "Metrics", package: "swift-metrics"),

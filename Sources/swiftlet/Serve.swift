@@ -16,6 +16,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Most requests queued or running; more get an at-capacity answer at once.") var queue = 8
     @Option(name: .long, help: "Directory for output artifacts (default: the deployment's).") var outputs: String?
+    @Option(name: .long, help: "PUT each output file to this URL + its file name and return the uploaded URL (Cog's --upload-url).")
+    var uploadURL: String?
     @Option(name: .long, help: "Require 'Authorization: Bearer KEY' (default: $SWIFTLET_API_KEY; health checks stay open).")
     var apiKey: String?
     @Option(name: .long, help: "Log format: text or json (one JSON object per line).") var logFormat = "text"
@@ -41,6 +43,10 @@ struct Serve: AsyncParsableCommand {
         config.threads = threads
         config.queueCapacity = queue
         config.outputsDirectory = outputs
+        if let uploadURL {
+            do { _ = try OutputUploader(baseURL: uploadURL) } catch { throw ValidationError("\(error)") }
+            config.uploadURL = uploadURL
+        }
         let key = apiKey ?? ProcessInfo.processInfo.environment["SWIFTLET_API_KEY"]
         config.apiKey = key?.isEmpty == false ? key : nil
         config.gracePeriod = grace

@@ -36,6 +36,18 @@ struct EchoPredictor: Predictor {
     }
 }
 
+/// Writes its prompt to a file output (out.txt), like the capture's cog.Path predictor.
+struct FilePredictor: Predictor {
+    var streams: Bool { false }
+    func predict(_ input: PredictionInput, progress: PredictionProgress) async throws -> PredictorResult {
+        let dir = NSTemporaryDirectory() + "swiftlet-file-output-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/out.txt"
+        try (input["prompt"]?.string ?? "").write(toFile: path, atomically: true, encoding: .utf8)
+        return PredictorResult(output: .string(input["prompt"]?.string ?? ""), artifacts: [path])
+    }
+}
+
 /// The capture predictor's schema with its defaults (validation itself is DeploymentSchemaTests').
 let echoSchema = CogSchema(validate: { input in
     guard let members = input?.members else {
@@ -59,9 +71,10 @@ func makeCogApp(capacity: Int = 1, ready: Bool = true) -> (some ApplicationProto
         endpoint.service = CogService(predictor: EchoPredictor(), capacity: capacity)
         state.markReady()
     }
-    let router = Router()
+    let router = Router(context: ServerRequestContext.self)
     CogRoutes.register(on: router, endpoint: endpoint)
-    return (Application(router: router), endpoint)
+    return (Application(router: router, server: ServerApplication.http1,
+                        configuration: .init(address: .hostname("127.0.0.1", port: 0))), endpoint)
 }
 
 /// The response body as JSON (a string saying why when it is not JSON, so expectations fail).
@@ -218,7 +231,7 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
     @Test func webhooksHonourTheFilterAndFileURLsAreFetched() async throws {
         // A receiver on loopback collects webhooks and serves an input file.
         let received = Received()
-        let receiverRouter = Router()
+        let receiverRouter = Router(context: ServerRequestContext.self)
         receiverRouter.post("/hook/{id}") { request, _ -> HTTPResponse.Status in
             let b = try JSONValue.parse(try await request.body.collect(upTo: 1 << 20).readableBytesView)
             await received.add(b)
@@ -250,6 +263,62 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
                 }
             }
         }
+    }
+
+    @Test func aSyncClientThatHangsUpCancelsItsPrediction() async throws {
+        let (app, endpoint) = makeCogApp()
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try RawHTTP.postThenHangUp(port: port, path: "/predictions", body: #"{"id":"sync-gone","input":{"prompt":"sleep long"}}"#,
+                                       after: 0.5)
+            let deadline = Date().addingTimeInterval(5)
+            while endpoint.service?.lookup("sync-gone")?.status.isTerminal != true && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(endpoint.service?.lookup("sync-gone")?.status == .canceled)
+        }
+    }
+
+    @Test func fileOutputsAreUploadedToTheUploadURL() async throws {   // 42
+        let uploads = Received()
+        let receiverRouter = Router(context: ServerRequestContext.self)
+        receiverRouter.put("/upload/{name}") { request, context -> HTTPResponse.Status in
+            let text = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            await uploads.add(["name": .string(try context.parameters.require("name")), "body": .string(text),
+                               "type": .string(request.headers[.contentType] ?? ""),
+                               "id": .string(request.headers[HTTPField.Name("X-Prediction-ID")!] ?? "")])
+            return .ok
+        }
+        receiverRouter.put("/broken/{name}") { _, _ -> HTTPResponse.Status in .internalServerError }
+        try await Application(router: receiverRouter).test(.live) { receiverClient in
+            let port = try #require(receiverClient.port)
+            for (prefix, works) in [("upload", true), ("broken", false)] {
+                let state = ServerState(queueCapacity: 1, logger: Logger(label: "test"))
+                let endpoint = CogEndpoint(schema: echoSchema, state: state)
+                endpoint.service = CogService(predictor: FilePredictor(), capacity: 1,
+                                              uploader: try OutputUploader(baseURL: "http://127.0.0.1:\(port)/\(prefix)/"))
+                state.markReady()
+                let router = Router(context: ServerRequestContext.self)
+                CogRoutes.register(on: router, endpoint: endpoint)
+                try await Application(router: router).test(.router) { client in
+                    try await client.execute(uri: "/predictions", method: .post, headers: jsonHeaders,
+                                             body: post(#"{"input":{"prompt":"uploaded file body"}}"#)) { r in
+                        #expect(r.status == .ok)
+                        if works {
+                            #expect(body(r)["status"] == "succeeded")
+                            #expect(body(r)["artifacts"] == [.string("http://127.0.0.1:\(port)/upload/out.txt")])
+                            let put = await uploads.all.first
+                            #expect(put?["name"] == "out.txt" && put?["body"] == "uploaded file body" && put?["type"] == "text/plain")
+                            #expect(put?["id"] == body(r)["id"])
+                        } else {
+                            #expect(body(r)["status"] == "failed")
+                            #expect(body(r)["error"]?.string?.contains("answered 500") == true)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(throws: PredictionError.self) { try OutputUploader(baseURL: "ftp://x/") }
     }
 
     @Test func shutdown() async throws {

@@ -50,21 +50,54 @@ private typealias T = OpenAITest
     }
 }
 
+extension OpenAILiveTests {
+    @Test func hangingUpOnAPlainRequestCancelsTheGeneration() async throws {
+        guard let path = try TestModels.require(TestModels.smollm2) else { return }
+        let state = try T.state(path)
+        let queue = try #require(state.queue)
+        try await T.app(state).test(.live) { c in
+            let port = try #require(c.port)
+            // Not streamed: nothing is written until the end, so only the connection watcher can notice.
+            let body: JSONValue = ["prompt": "1, 2, 3, 4, 5, 6, 7, 8, 9,", "max_tokens": 3000, "temperature": 0]
+            try RawHTTP.postThenHangUp(port: port, path: "/v1/completions", body: body.encoded, after: 1)
+            let deadline = Date().addingTimeInterval(10)
+            while queue.load > 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(queue.load == 0, "the generation kept running after the client hung up")
+        }
+    }
+}
+
 /// A bare HTTP/1.1 client over a socket, for hanging up in the middle of a response.
 enum RawHTTP {
-    /// Sends a JSON POST, reads until `marker` appears in the response, then closes the connection.
-    static func postReadingUntil(port: Int, path: String, body: String, marker: String) throws -> String {
+    /// Sends a JSON POST, waits `seconds` without reading, and closes the connection.
+    static func postThenHangUp(port: Int, path: String, body: String, after seconds: Double) throws {
+        let fd = try connected(port)
+        defer { close(fd) }
+        let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let bytes = Array(request.utf8)
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw T.TestFailure("send failed: errno \(errno)") }
+        usleep(useconds_t(seconds * 1e6))
+    }
+
+    static func connected(_ port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw T.TestFailure("socket() failed: errno \(errno)") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
+        let ok = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw T.TestFailure("connect to port \(port) failed: errno \(errno)") }
+        guard ok == 0 else { close(fd); throw T.TestFailure("connect to port \(port) failed: errno \(errno)") }
+        return fd
+    }
+
+    /// Sends a JSON POST, reads until `marker` appears in the response, then closes the connection.
+    static func postReadingUntil(port: Int, path: String, body: String, marker: String) throws -> String {
+        let fd = try connected(port)
+        defer { close(fd) }
         let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
         let bytes = Array(request.utf8)

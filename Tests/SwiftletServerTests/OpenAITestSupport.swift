@@ -21,14 +21,14 @@ enum OpenAITest {
 
     /// The server's full router (what `swiftlet serve` runs), or only the OpenAI routes with `options`.
     static func app(_ state: ServerState, options: OpenAIOptions? = nil) -> some ApplicationProtocol {
-        let router: Router<BasicRequestContext>
+        let router: Router<ServerRequestContext>
         if let options {
-            router = Router()
+            router = Router(context: ServerRequestContext.self)
             OpenAIRoutes.register(on: router, state: state, options: options)
         } else {
             router = ServerApplication.router(state: state)
         }
-        return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        return Application(router: router, server: ServerApplication.http1, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
     /// Waits until `queue` has nothing waiting or running (10 s at most).

@@ -2,6 +2,7 @@
 // OpenAI-compatible API and /metrics, set up in the background and shut down gracefully.
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 
@@ -20,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var outputsDirectory: String?
     /// When set, every route but the health checks needs `Authorization: Bearer <key>`.
     public var apiKey: String?
+    /// File outputs are PUT to this URL + file name, and predictions list the uploaded URLs.
+    public var uploadURL: String?
     /// Seconds in-flight requests get to finish after SIGTERM or POST /shutdown.
     public var gracePeriod: Double = 30
 
@@ -34,10 +37,15 @@ public struct ServerConfiguration: Sendable {
 }
 
 public enum ServerApplication {
+    /// HTTP/1.1 with the connection watcher that lets a waiting handler notice its client leaving.
+    public static var http1: HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [ClientDisconnectWatcher()]))
+    }
+
     /// The router with every route registered on `state` (Cog routes when `cog` is given).
     public static func router(state: ServerState, cog: CogEndpoint? = nil,
-                              options: OpenAIOptions = .fromEnvironment()) -> Router<BasicRequestContext> {
-        let router = Router()
+                              options: OpenAIOptions = .fromEnvironment()) -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: state.metrics))
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -64,13 +72,17 @@ public enum ServerApplication {
                 state.fail(reason)
                 return
             }
+            var uploader: OutputUploader?
+            if let url = c.uploadURL {
+                do { uploader = try OutputUploader(baseURL: url) } catch { state.fail("\(error)"); return }
+            }
             state.setUp(modelPath: c.resolvedModelPath, threads: c.threads) { queue in
                 endpoint.service = CogService(predictor: DeploymentSetup.textPredictor(c.deployment, queue: queue, outputs: c.outputsDirectory),
-                                              capacity: c.queueCapacity)
+                                              capacity: c.queueCapacity, uploader: uploader)
             }
         }
         let app = Application(router: router(state: state, cog: endpoint, options: OpenAIOptions(apiKey: c.apiKey)),
-                              configuration: .init(address: .hostname(c.host, port: c.port)), logger: logger)
+                              server: http1, configuration: .init(address: .hostname(c.host, port: c.port)), logger: logger)
         return (app, endpoint)
     }
 

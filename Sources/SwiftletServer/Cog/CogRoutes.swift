@@ -57,18 +57,18 @@ public enum CogRoutes {
     static let version: JSONValue = ["swiftlet": "0.1.0", "cog_api": "coglet 0.23.1"]
 
     /// Every Cog route on `router`.
-    public static func register(on router: some RouterMethods<BasicRequestContext>, endpoint e: CogEndpoint) {
+    public static func register(on router: some RouterMethods<ServerRequestContext>, endpoint e: CogEndpoint) {
         registerHealth(on: router, endpoint: e)
         registerAPI(on: router, endpoint: e)
     }
 
     /// The health check (left open when an API key guards the rest).
-    public static func registerHealth(on router: some RouterMethods<BasicRequestContext>, endpoint e: CogEndpoint) {
+    public static func registerHealth(on router: some RouterMethods<ServerRequestContext>, endpoint e: CogEndpoint) {
         router.get("/health-check") { _, _ in json(.ok, health(e)) }
     }
 
     /// Every route but the health check.
-    public static func registerAPI(on router: some RouterMethods<BasicRequestContext>, endpoint e: CogEndpoint) {
+    public static func registerAPI(on router: some RouterMethods<ServerRequestContext>, endpoint e: CogEndpoint) {
         router.get("/") { _, _ in
             json(.ok, ["cog_version": "0.23.1", "docs_url": "/docs", "healthcheck_url": "/health-check",
                        "openapi_url": "/openapi.json", "predictions_cancel_url": "/predictions/{prediction_id}/cancel",
@@ -76,9 +76,9 @@ public enum CogRoutes {
                        "shutdown_url": "/shutdown"])
         }
         router.get("/openapi.json") { _, _ in json(.ok, e.schema.openAPI()) }
-        router.post("/predictions") { request, _ in try await predict(request, id: nil, e) }
+        router.post("/predictions") { request, context in try await predict(request, id: nil, e, context) }
         router.put("/predictions/{id}") { request, context in
-            try await predict(request, id: try context.parameters.require("id"), e)
+            try await predict(request, id: try context.parameters.require("id"), e, context)
         }
         router.get("/predictions/{id}") { _, _ in
             Response(status: .methodNotAllowed, headers: [.allow: "PUT"])
@@ -109,7 +109,7 @@ public enum CogRoutes {
         return ["status": .string(status), "setup": .object(setup), "version": version]
     }
 
-    static func predict(_ request: Request, id pathID: String?, _ e: CogEndpoint) async throws -> Response {
+    static func predict(_ request: Request, id pathID: String?, _ e: CogEndpoint, _ context: ServerRequestContext) async throws -> Response {
         // Parse and validate before anything else, so a bad request is a 4xx in every state.
         let body: JSONValue
         do {
@@ -183,7 +183,10 @@ public enum CogRoutes {
             return json(.accepted, record.json)
         }
         if wantsSSE { return stream(started, service, e) }
-        await run(started, service, e) { _, _ in }
+        // A sync client that disconnects cancels its prediction.
+        await context.whileConnected(onDisconnect: { _ = service.cancel(record.id) }) {
+            await run(started, service, e) { _, _ in }
+        }
         return json(.ok, record.json)
     }
 

@@ -30,9 +30,13 @@ public final class CogService: @unchecked Sendable {
     private var finished: [(String, PredictionRecord)] = []
     private let keepFinished = 256
 
-    public init(predictor: Predictor, capacity: Int) {
+    /// Where file outputs go (--upload-url); nil keeps them as local paths.
+    public let uploader: OutputUploader?
+
+    public init(predictor: Predictor, capacity: Int, uploader: OutputUploader? = nil) {
         self.predictor = predictor
         self.capacity = max(1, capacity)
+        self.uploader = uploader
     }
 
     /// Predictions running or waiting.
@@ -75,7 +79,12 @@ public final class CogService: @unchecked Sendable {
             if record.cancelRequested {
                 record.finish(.canceled)
             } else {
-                record.finish(.succeeded, output: result.output, metrics: result.metrics, artifacts: result.artifacts)
+                var artifacts = result.artifacts
+                if let uploader {
+                    artifacts = []
+                    for path in result.artifacts { artifacts.append(try await uploader.upload(path, predictionID: record.id)) }
+                }
+                record.finish(.succeeded, output: result.output, metrics: result.metrics, artifacts: artifacts)
             }
         } catch is CancellationError {
             record.finish(.canceled)

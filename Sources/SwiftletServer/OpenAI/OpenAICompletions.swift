@@ -20,7 +20,7 @@ struct OpenAICompletions {
     var isChat: Bool { request.kind == .chat }
 
     /// Queues the request (429 when full) and answers with JSON or a stream.
-    func respond(queue: GenerationQueue) async throws -> Response {
+    func respond(queue: GenerationQueue, context: ServerRequestContext) async throws -> Response {
         let events: AsyncThrowingStream<TextEvent, Error>
         do {
             events = try queue.submit(request.text)
@@ -29,15 +29,21 @@ struct OpenAICompletions {
         } catch {
             throw OpenAIError(status: .serviceUnavailable, message: "\(error)", type: "server_error", param: nil, code: "shutting_down")
         }
-        return request.stream ? streamed(events) : try await whole(events)
+        return request.stream ? streamed(events) : try await whole(events, context: context)
     }
 
     // MARK: one JSON object
 
-    private func whole(_ events: AsyncThrowingStream<TextEvent, Error>) async throws -> Response {
-        var summary: TextSummary?
-        do {
+    private func whole(_ events: AsyncThrowingStream<TextEvent, Error>, context: ServerRequestContext) async throws -> Response {
+        // Collected in a task of its own so a client that disconnects cancels it (and so the generation).
+        let collect = Task { () async throws -> TextSummary? in
+            var summary: TextSummary?
             for try await event in events { if case .finished(let s) = event { summary = s } }
+            return summary
+        }
+        let summary: TextSummary?
+        do {
+            summary = try await context.whileConnected(onDisconnect: { collect.cancel() }) { try await collect.value }
         } catch is CancellationError {
             throw Self.cancelled
         } catch {

@@ -23,7 +23,7 @@ public struct OpenAIOptions: Sendable {
 public enum OpenAIRoutes {
     /// Registers GET /health (open to all), and, behind the API key when one is set: GET /v1/models,
     /// POST /v1/chat/completions, /v1/completions, /v1/embeddings, /tokenize and /detokenize.
-    public static func register(on router: Router<BasicRequestContext>, state: ServerState,
+    public static func register(on router: Router<ServerRequestContext>, state: ServerState,
                                 options: OpenAIOptions = .fromEnvironment()) {
         router.get("/health") { _, _ in health(state) }
 
@@ -44,11 +44,11 @@ public enum OpenAIRoutes {
                 return OpenAIResponse.json(model)
             }
         }
-        api.post("/v1/chat/completions") { request, _ in
-            await answer { try await complete(request, kind: .chat, state: state, limit: limit) }
+        api.post("/v1/chat/completions") { request, context in
+            await answer { try await complete(request, kind: .chat, state: state, limit: limit, context: context) }
         }
-        api.post("/v1/completions") { request, _ in
-            await answer { try await complete(request, kind: .completion, state: state, limit: limit) }
+        api.post("/v1/completions") { request, context in
+            await answer { try await complete(request, kind: .completion, state: state, limit: limit, context: context) }
         }
         api.post("/v1/embeddings") { request, _ in
             await answer { try await OpenAIEmbeddings.respond(try await OpenAIRequestBody.read(request, maxBytes: limit), state: state) }
@@ -89,7 +89,8 @@ public enum OpenAIRoutes {
         return ["object": "list", "data": [model]]
     }
 
-    static func complete(_ request: Request, kind: OpenAIGenerationRequest.Kind, state: ServerState, limit: Int) async throws -> Response {
+    static func complete(_ request: Request, kind: OpenAIGenerationRequest.Kind, state: ServerState, limit: Int,
+                         context: ServerRequestContext) async throws -> Response {
         let body = try await OpenAIRequestBody.read(request, maxBytes: limit)
         let model = try modelID(state)
         guard let queue = state.queue else {
@@ -97,7 +98,7 @@ public enum OpenAIRoutes {
                                       param: "model", code: "model_not_supported")
         }
         let parsed = try OpenAIGenerationRequest.parse(body, kind: kind, engine: queue.engine)
-        return try await OpenAICompletions(request: parsed, model: model).respond(queue: queue)
+        return try await OpenAICompletions(request: parsed, model: model).respond(queue: queue, context: context)
     }
 
     /// Runs a handler, turning its errors into OpenAI's envelope (unexpected ones are a 500).
