@@ -64,19 +64,3 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
-public enum ProcessMemory {
-    /// Peak resident set size (VmHWM) in MiB, from /proc/self/status.
-    public static func peakResidentMB() -> Double { statusMB("VmHWM:") }
-
-    /// Current resident set size (VmRSS) in MiB.
-    public static func residentMB() -> Double { statusMB("VmRSS:") }
-
-    static func statusMB(_ key: String) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix(key) {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
-        }
-        return 0
-    }
-}

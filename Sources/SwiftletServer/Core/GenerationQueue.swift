@@ -162,6 +162,8 @@ public final class GenerationQueue: @unchecked Sendable {
             run(job)
             lock.withLock { running -= 1 }
         }
+        // Idle again: what the requests allocated goes back to the system.
+        ProcessMemory.releaseFreeMemory()
         return !lock.withLock { stopped }
     }
 
