@@ -10,7 +10,7 @@ public struct FilterMap: Sendable, Equatable {
     public let allow: [GlobPattern]
     public let deny: [GlobPattern]
 
-    public init(allow: [GlobPattern], deny: [GlobPattern] = []) {
+    init(patterns allow: [GlobPattern], deny: [GlobPattern]) {
         self.allow = allow
         self.deny = deny
     }
@@ -21,7 +21,7 @@ public struct FilterMap: Sendable, Equatable {
         let a = Self.patterns(allow.map(JSONValue.string), at: "allow", &reader)
         let d = Self.patterns(deny.map(JSONValue.string), at: "deny", &reader)
         try reader.check()
-        self.init(allow: a, deny: d)
+        self.init(patterns: a, deny: d)
     }
 
     /// Reads the JSON form. `field` prefixes the paths in errors (`prune.filter`).
@@ -90,7 +90,7 @@ public struct FilterMap: Sendable, Equatable {
             }
             lists.append(patterns(items, at: path, &reader))
         }
-        return reader.problems.count == before ? FilterMap(allow: lists[0], deny: lists[1]) : nil
+        return reader.problems.count == before ? FilterMap(patterns: lists[0], deny: lists[1]) : nil
     }
 
     static func patterns(_ items: [JSONValue], at field: String, _ reader: inout RecipeReader) -> [GlobPattern] {

@@ -8,6 +8,7 @@ public struct GlobPattern: Sendable, Equatable, CustomStringConvertible {
     /// Why a pattern cannot be used.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     enum Token: Equatable { case char(Unicode.Scalar), one, any }

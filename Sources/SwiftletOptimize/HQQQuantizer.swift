@@ -1,53 +1,60 @@
 // Half-quadratic quantization (HQQ, Badri & Shaji 2023): the min-max RTN grid of each group, then
-// the zero-point moved by a proximal solver that minimizes an lp error (p < 1) with the scale fixed.
+// the zero-point moved by a proximal solver for an lp error (p < 1) with the scale fixed.
 import Foundation
 import SwiftletCore
 
-/// The HQQ solver's settings; the defaults are the paper's (and the reference implementation's).
+/// The HQQ solver's settings; the solver's defaults are the paper's (and the reference implementation's).
 public struct HQQParameters: Sendable, Equatable {
-    /// Which error decides, per group, between the solver's result and its RTN starting point.
-    public enum Selection: Sendable, Equatable {
-        /// sum |x - x̂|^p: the objective the solver minimizes.
-        case lpObjective
-        /// sum (x - x̂)^2.
+    /// The error by which a group's iterates are compared: the best iterate is kept, early stopping
+    /// watches it, and it decides between the solver's result and the RTN starting point.
+    public enum Criterion: Sendable, Equatable {
+        /// sum (x - x̂)^2. The default: see `HQQQuantizer`.
         case squaredError
+        /// sum |x - x̂|^p with p = `lpNorm`: the objective in the paper.
+        case lpObjective
     }
 
-    /// p of the lp error sum |x - x̂|^p; below 1 so that a few outliers weigh little.
+    /// p of the lp error sum |x - x̂|^p the proximal step is derived for; below 1 so that outliers weigh little.
     public var lpNorm: Float = 0.7
     /// The half-quadratic penalty weight at the first iteration.
     public var beta: Float = 10
     /// beta is multiplied by kappa after every iteration.
     public var kappa: Float = 1.01
     public var iterations: Int = 20
-    /// Stop a group's iterations at the first one that does not lower its lp error.
+    /// Stop a group's iterations at the first one that does not lower its `criterion` error.
     public var earlyStopping: Bool = true
-    public var selection: Selection = .lpObjective
+    public var criterion: Criterion = .squaredError
 
     public init(lpNorm: Float = 0.7, beta: Float = 10, kappa: Float = 1.01, iterations: Int = 20,
-                earlyStopping: Bool = true, selection: Selection = .lpObjective) {
+                earlyStopping: Bool = true, criterion: Criterion = .squaredError) {
         self.lpNorm = lpNorm
         self.beta = beta
         self.kappa = kappa
         self.iterations = iterations
         self.earlyStopping = earlyStopping
-        self.selection = selection
+        self.criterion = criterion
     }
 }
 
 /// HQQ group quantization, in the same form as `RTNQuantizer` (x = scale * q + min, f16 scale and min).
 ///
-/// Per group: start from the RTN grid (f16 scale and min), i.e. zero = -min / scale. Each iteration
+/// Per group: start from the RTN grid (its f16 scale and min), i.e. zero = -min / scale. Each iteration
 /// quantizes with the current zero (q = clamp(round(x / scale + zero))), shrinks the error
-/// e = x - (q - zero) * scale with the lp proximal operator
-/// shrink(e) = sign(e) * max(0, |e| - |e|^(p-1) / beta), sets zero = mean(q - (x - shrink(e)) / scale),
-/// and multiplies beta by kappa. The zero with the lowest lp error seen is kept, as min = -zero * scale
-/// rounded to f16, and the codes are recomputed with it.
+/// e = x - (q - zero) * scale with the lp proximal operator shrink(e) = sign(e) * max(0, |e| - |e|^(p-1) / beta),
+/// sets zero = mean(q - (x - shrink(e)) / scale), and multiplies beta by kappa. The iterate with the
+/// lowest `criterion` error is kept as min = -zero * scale, rounded to whichever f16 neighbour has the
+/// lower error, and the codes are recomputed with it.
 ///
-/// Guarantee: never worse than RTN. Each group ends with two candidates, both after f16 rounding (the
-/// RTN grid and the solver's), and the one with the lower `parameters.selection` error is kept (RTN on
-/// a tie). The default compares the lp objective, the error HQQ is designed to lower; `.squaredError`
-/// keeps a candidate only when it also lowers the L2 error.
+/// Guarantee: never worse than RTN. Each group ends with two candidates, both after f16 rounding (the RTN
+/// grid and the solver's), and the one with the lower `criterion` error is kept (RTN on a tie).
+///
+/// Why the squared error is the default criterion: at the scale of real weights (|e| ~ 1e-3) and the
+/// paper's beta (10 to 12 over 20 iterations), |e|^(p-1) / beta exceeds |e|, so the shrink zeroes every
+/// error and the update is exactly the least-squares zero for the current codes: the iteration descends
+/// the L2 error, which is also what a matmul's output error follows. Judged by L2 it improves about 95%
+/// of real 4-bit groups (MSE -8..-18% vs RTN at group 64 on SmolLM2 and MiniLM) and still lowers the lp
+/// objective on average (by 0-3%). Judging iterates by the lp objective instead stops most groups at the
+/// first step: 35-65% of groups improve, lp -2..-9%, MSE -5..-15%.
 public enum HQQQuantizer {
     /// Quantizes `rows` rows of `k` values (row-major). Throws as `RTNQuantizer.quantize` does.
     public static func quantize(_ weights: [Float], rows: Int, k: Int, bits: Int, groupSize: Int = 64,
@@ -72,16 +79,10 @@ public enum HQQQuantizer {
                                 let (scale, rtnMin) = RTNQuantizer.grid(x, groupSize, maxCode: maxCode)
                                 s[g] = scale
                                 m[g] = rtnMin
-                                guard scale > 0 else {
-                                    c.advanced(by: g * groupSize).update(repeating: 0, count: groupSize)
-                                    continue
+                                if scale > 0 {
+                                    let solver = GroupSolver(x: x, n: groupSize, scale: scale, maxCode: maxCode, parameters: parameters)
+                                    m[g] = solver.bestMin(from: rtnMin)
                                 }
-                                let solved = HalfRounding.nearest(
-                                    solveMin(x, groupSize, scale: scale, min: rtnMin, maxCode: maxCode, parameters))
-                                let error = { (min: Float) in
-                                    groupError(x, groupSize, scale: scale, min: min, maxCode: maxCode, parameters)
-                                }
-                                if solved != rtnMin, error(solved) < error(rtnMin) { m[g] = solved }
                                 RTNQuantizer.encode(x, groupSize, scale: scale, min: m[g], maxCode: maxCode,
                                                     into: c + g * groupSize)
                             }
@@ -92,18 +93,41 @@ public enum HQQQuantizer {
         }
         return GroupQuantized(bits: bits, groupSize: groupSize, rows: rows, k: k, codes: codes, scales: scales, mins: mins)
     }
+}
 
-    /// The proximal solver for one group with the scale fixed: returns the min (-zero * scale) of the
-    /// zero-point with the lowest lp error seen, starting from `min`.
-    static func solveMin(_ x: UnsafePointer<Float>, _ n: Int, scale: Float, min: Float, maxCode: Float,
-                         _ parameters: HQQParameters) -> Float {
+/// The solver for one group with its scale fixed.
+struct GroupSolver {
+    let x: UnsafePointer<Float>
+    let n: Int
+    let scale: Float
+    let maxCode: Float
+    let parameters: HQQParameters
+
+    /// The f16 min to store: the solver's, or `rtnMin` unless the solver's is strictly better.
+    func bestMin(from rtnMin: Float) -> Float {
+        let solved = solve(from: rtnMin)
+        var best = rtnMin, bestError = error(min: rtnMin)
+        for candidate in [HalfRounding.down(solved), HalfRounding.up(solved)] where candidate != best {
+            let e = error(min: candidate)
+            if e < bestError {
+                best = candidate
+                bestError = e
+            }
+        }
+        return best
+    }
+
+    /// The HQQ iterations from `min`: the min (-zero * scale, unrounded) of the best iterate, `min` itself
+    /// when no iteration improved on it.
+    func solve(from min: Float) -> Float {
         let p = parameters.lpNorm
         let inverse = 1 / scale
         var zero = -min * inverse
         var beta = parameters.beta
         var bestZero = zero, bestError = Float.infinity
+        var improved = false
         for iteration in 0...parameters.iterations {
-            // One pass gives both the lp error of `zero` and the next zero.
+            // One pass gives both the error of `zero` and the next zero.
             var error: Float = 0, sum: Float = 0
             for i in 0..<n {
                 let q = Swift.min(Swift.max((x[i] * inverse + zero).rounded(.toNearestOrEven), 0), maxCode)
@@ -112,7 +136,7 @@ public enum HQQQuantizer {
                 var shrunk: Float = 0
                 if a > 0 {
                     let ap = pow(a, p)
-                    error += ap
+                    error += parameters.criterion == .lpObjective ? ap : a * a
                     // |e| - |e|^(p-1) / beta, with |e|^(p-1) = |e|^p / |e|.
                     let t = a - ap / (a * beta)
                     if t > 0 { shrunk = e < 0 ? -t : t }
@@ -122,6 +146,7 @@ public enum HQQQuantizer {
             if error < bestError {
                 bestError = error
                 bestZero = zero
+                improved = iteration > 0
             } else if parameters.earlyStopping {
                 break
             }
@@ -129,21 +154,20 @@ public enum HQQQuantizer {
             zero = sum / Float(n)
             beta *= parameters.kappa
         }
-        return -bestZero * scale
+        return improved ? -bestZero * scale : min
     }
 
-    /// The selection error of one group quantized with (scale, min).
-    static func groupError(_ x: UnsafePointer<Float>, _ n: Int, scale: Float, min: Float, maxCode: Float,
-                           _ parameters: HQQParameters) -> Float {
-        var error: Float = 0
+    /// The criterion error of the group stored with (scale, min), codes as `RTNQuantizer.encode` makes them.
+    func error(min: Float) -> Float {
+        var total: Float = 0
         for i in 0..<n {
             let q = Swift.min(Swift.max(((x[i] - min) / scale).rounded(.toNearestOrEven), 0), maxCode)
             let e = abs(x[i] - (scale * q + min))
-            switch parameters.selection {
-            case .lpObjective: if e > 0 { error += pow(e, parameters.lpNorm) }
-            case .squaredError: error += e * e
+            switch parameters.criterion {
+            case .squaredError: total += e * e
+            case .lpObjective: if e > 0 { total += pow(e, parameters.lpNorm) }
             }
         }
-        return error
+        return total
     }
 }
