@@ -1,6 +1,7 @@
 // An optimization recipe: how to quantize and/or prune a model, and which tensors each step touches.
 //   {"quantize": {"method": "hqq4", "group": 64, "filter": "projections"},
 //    "prune": {"method": "gradual", "sparsity": 0.5, "steps": 4, "filter": {"allow": [...], "deny": [...]}}}
+// `"quantize": "int8"` is short for `"quantize": {"method": "int8"}`.
 import SwiftletCore
 
 /// A quantization method named in a recipe.
@@ -111,6 +112,8 @@ public struct OptimizationRecipe: Sendable, Equatable {
 
     static func readQuantization(_ json: JSONValue, _ reader: inout RecipeReader) -> Quantization? {
         let before = reader.problems.count
+        // "quantize": "int8" is short for {"method": "int8"} (the form the deployment manifests show).
+        let json: JSONValue = json.string != nil ? ["method": json] : json
         guard let m = reader.object(json, at: "quantize", keys: ["method", "group", "filter"]) else { return nil }
         let method = reader.choice(m["method"], at: "quantize.method", from: QuantizationMethod.allCases.map(\.rawValue))
             .flatMap(QuantizationMethod.init(rawValue:))

@@ -29,6 +29,9 @@ import SwiftletOptimize
         let int8 = try OptimizationRecipe(json: ["quantize": ["method": "int8", "filter": nil]])
         #expect(int8.quantize?.method == .int8 && int8.quantize?.method.isGrouped == false && int8.prune == nil)
         #expect(try OptimizationRecipe(json: [:]) == OptimizationRecipe())
+        // The deployment manifests' short form.
+        #expect(try OptimizationRecipe(json: ["quantize": "int8"]) == int8)
+        #expect(try OptimizationRecipe(json: ["quantize": "hqq4"]).quantize == .init(method: .hqq4, groupSize: 64, filter: projections))
     }
 
     @Test func reportsEveryProblemWithItsField() {
@@ -75,7 +78,8 @@ import SwiftletOptimize
                 .init(field: "prune.sparsity", message: "must be in [0, 1), got -0.1"),
                 .init(field: "prune.granularity", message: "must be at least 1, got 0"),
             ]),
-            (["quantize": "int8"], [.init(field: "quantize", message: "expected an object, got \"int8\"")]),
+            (["quantize": 8], [.init(field: "quantize", message: "expected an object, got 8")]),
+            (["quantize": "int4"], [.init(field: "quantize.method", message: "must be one of int8, rtn4, rtn8, hqq4, hqq8, got \"int4\"")]),
             ([1, 2], [.init(field: "", message: "expected an object, got [1,2]")]),
         ]
         for (json, problems) in cases {
