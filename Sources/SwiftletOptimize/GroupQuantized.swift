@@ -32,6 +32,9 @@ public struct GroupQuantized: Sendable, Equatable {
         self.mins = mins
     }
 
+    /// The group sizes the quantizers take.
+    public static let groupSizes = [32, 64, 128]
+
     public var groupCount: Int { scales.count }
     /// The largest code, 2^bits - 1.
     public var maxCode: Int { (1 << bits) - 1 }
@@ -57,7 +60,7 @@ public struct QuantizationError: Error, CustomStringConvertible, Equatable {
 /// Checks the arguments every group quantizer takes.
 func validateGroupArguments(count: Int, rows: Int, k: Int, bits: Int, groupSize: Int) throws {
     guard bits == 4 || bits == 8 else { throw QuantizationError("bits must be 4 or 8, got \(bits)") }
-    guard [32, 64, 128].contains(groupSize) else {
+    guard GroupQuantized.groupSizes.contains(groupSize) else {
         throw QuantizationError("group size must be 32, 64 or 128, got \(groupSize)")
     }
     guard rows >= 0, k > 0, count == rows * k else {

@@ -59,39 +59,13 @@ public enum HQQQuantizer {
     /// Quantizes `rows` rows of `k` values (row-major). Throws as `RTNQuantizer.quantize` does.
     public static func quantize(_ weights: [Float], rows: Int, k: Int, bits: Int, groupSize: Int = 64,
                                 parameters: HQQParameters = HQQParameters(), pool: ThreadPool? = nil) throws -> GroupQuantized {
-        try validateGroupArguments(count: weights.count, rows: rows, k: k, bits: bits, groupSize: groupSize)
         guard parameters.lpNorm > 0, parameters.beta > 0, parameters.kappa >= 1, parameters.iterations >= 0 else {
             throw QuantizationError("HQQ needs lpNorm > 0, beta > 0, kappa >= 1 and iterations >= 0")
         }
-        let groups = rows * k / groupSize
         let maxCode = Float((1 << bits) - 1)
-        var codes = [UInt8](repeating: 0, count: weights.count)
-        var scales = [Float](repeating: 0, count: groups)
-        var mins = [Float](repeating: 0, count: groups)
-        weights.withUnsafeBufferPointer { w in
-            codes.withUnsafeMutableBufferPointer { c in
-                scales.withUnsafeMutableBufferPointer { s in
-                    mins.withUnsafeMutableBufferPointer { m in
-                        let (w, c, s, m) = (w.baseAddress!, c.baseAddress!, s.baseAddress!, m.baseAddress!)
-                        forEachChunk(groups, pool: pool) { range in
-                            for g in range {
-                                let x = w + g * groupSize
-                                let (scale, rtnMin) = RTNQuantizer.grid(x, groupSize, maxCode: maxCode)
-                                s[g] = scale
-                                m[g] = rtnMin
-                                if scale > 0 {
-                                    let solver = GroupSolver(x: x, n: groupSize, scale: scale, maxCode: maxCode, parameters: parameters)
-                                    m[g] = solver.bestMin(from: rtnMin)
-                                }
-                                RTNQuantizer.encode(x, groupSize, scale: scale, min: m[g], maxCode: maxCode,
-                                                    into: c + g * groupSize)
-                            }
-                        }
-                    }
-                }
-            }
+        return try RTNQuantizer.quantize(weights, rows: rows, k: k, bits: bits, groupSize: groupSize, pool: pool) { x, scale, min in
+            GroupSolver(x: x, n: groupSize, scale: scale, maxCode: maxCode, parameters: parameters).bestMin(from: min)
         }
-        return GroupQuantized(bits: bits, groupSize: groupSize, rows: rows, k: k, codes: codes, scales: scales, mins: mins)
     }
 }
 

@@ -122,7 +122,7 @@ public struct OptimizationRecipe: Sendable, Equatable {
             if method == .int8 {
                 reader.fail("quantize.group", "int8 is per output channel and takes no group")
             } else if let n = reader.integer(value, at: "quantize.group") {
-                if [32, 64, 128].contains(n) { group = n } else { reader.fail("quantize.group", "must be 32, 64 or 128, got \(n)") }
+                if GroupQuantized.groupSizes.contains(n) { group = n } else { reader.fail("quantize.group", "must be 32, 64 or 128, got \(n)") }
             }
         }
         let filter = readFilter(m["filter"], at: "quantize.filter", default: "projections", &reader)
