@@ -27,72 +27,19 @@ public struct GGUFWriter {
         return Tensor(name: name, dims: dims, type: .f32, data: bytes)
     }
 
-    /// The header (magic through tensor infos), and the offset where tensor data begins.
+    /// The header (magic through tensor infos); tensor data begins at the next multiple of `alignment`.
     public func header() -> [UInt8] {
-        var out: [UInt8] = []
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
-        func str(_ s: String) { u64(UInt64(s.utf8.count)); out += Array(s.utf8) }
-        func typeID(_ v: GGUFValue) -> GGUFValueType {
-            switch v {
-            case .uint8: return .uint8
-            case .int8: return .int8
-            case .uint16: return .uint16
-            case .int16: return .int16
-            case .uint32: return .uint32
-            case .int32: return .int32
-            case .float32: return .float32
-            case .bool: return .bool
-            case .string: return .string
-            case .uint64: return .uint64
-            case .int64: return .int64
-            case .float64: return .float64
-            case .array: return .array
-            }
-        }
-        func value(_ v: GGUFValue) {
-            switch v {
-            case .uint8(let x): out.append(x)
-            case .int8(let x): out.append(UInt8(bitPattern: x))
-            case .uint16(let x): withUnsafeBytes(of: x.littleEndian) { out += $0 }
-            case .int16(let x): withUnsafeBytes(of: x.littleEndian) { out += $0 }
-            case .uint32(let x): u32(x)
-            case .int32(let x): withUnsafeBytes(of: x.littleEndian) { out += $0 }
-            case .float32(let x): u32(x.bitPattern)
-            case .bool(let x): out.append(x ? 1 : 0)
-            case .string(let s): str(s)
-            case .uint64(let x): u64(x)
-            case .int64(let x): withUnsafeBytes(of: x.littleEndian) { out += $0 }
-            case .float64(let x): u64(x.bitPattern)
-            case .array(let t, let items):
-                u32(t.rawValue)
-                u64(UInt64(items.count))
-                for i in items { value(i) }
-            }
-        }
-        u32(0x4655_4747)
-        u32(version)
         var meta = metadata
         if alignment != 32 && !meta.contains(where: { $0.0 == "general.alignment" }) {
             meta.append(("general.alignment", .uint32(UInt32(alignment))))
         }
-        u64(UInt64(tensors.count))
-        u64(UInt64(meta.count))
-        for (k, v) in meta {
-            str(k)
-            u32(typeID(v).rawValue)
-            value(v)
-        }
+        var entries: [GGUFEncoding.TensorEntry] = []
         var offset = 0
         for t in tensors {
-            str(t.name)
-            u32(UInt32(t.dims.count))
-            for d in t.dims { u64(UInt64(d)) }
-            u32(t.type.rawValue)
-            u64(UInt64(offset))
+            entries.append(.init(name: t.name, dims: t.dims, type: t.type, offset: offset))
             offset += (t.data.count + alignment - 1) / alignment * alignment
         }
-        return out
+        return GGUFEncoding.header(version: version, metadata: meta, tensors: entries)
     }
 
     /// The complete file.

@@ -27,7 +27,10 @@ extension GGUFFile: TensorSource {
 extension SafetensorsCheckpoint: TensorSource {
     /// Tensors in ggml order (dims reversed from PyTorch's), for the float dtypes the kernels read.
     public func tensor(_ name: String) -> SourceTensor? {
-        guard let info = info(name), let type = info.dtype.ggmlType, let data = data(name) else { return nil }
+        guard let info = info(name), let data = data(name) else { return nil }
+        // Swiftlet's quantized formats: U8 rows with their format in the header metadata.
+        if let (type, dims) = swiftletType(name) { return SourceTensor(name: name, type: type, dims: dims, data: data) }
+        guard let type = info.dtype.ggmlType else { return nil }
         return SourceTensor(name: name, type: type, dims: info.shape.reversed(), data: data)
     }
 }

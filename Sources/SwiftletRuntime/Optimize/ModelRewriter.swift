@@ -1,0 +1,143 @@
+// Reads a model for rewriting (a GGUF file or a Hugging Face checkpoint folder) and writes the
+// rewritten one in the same container: GGUF with the metadata carried over (plus what changed),
+// or a folder with config.json and tokenizer files copied and the weights in model.safetensors.
+import Foundation
+import SwiftletCore
+import SwiftletFormats
+import SwiftletModels
+
+/// A model opened for rewriting: its tensors in file order and where they came from.
+public final class RewriteSource {
+    public let path: String
+    public let gguf: GGUFFile?
+    public let checkpoint: SafetensorsCheckpoint?
+    public let tensors: TensorSource
+    /// Tensor names in file order (GGUF) or sorted (safetensors).
+    public let names: [String]
+
+    public init(path: String) throws {
+        self.path = path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw RuntimeError("\(path): no such file or folder") }
+        if isDir.boolValue {
+            guard FileManager.default.fileExists(atPath: path + "/config.json") else {
+                throw RuntimeError("\(path): a checkpoint folder needs a config.json")
+            }
+            let c = try SafetensorsCheckpoint(path: path)
+            checkpoint = c
+            gguf = nil
+            tensors = c
+            names = c.tensorNames
+        } else {
+            let g = try GGUFFile(path: path)
+            gguf = g
+            checkpoint = nil
+            tensors = g
+            names = g.tensors.map(\.name)
+        }
+    }
+
+    public var isFolder: Bool { checkpoint != nil }
+
+    public func tensor(_ name: String) throws -> SourceTensor {
+        guard let t = tensors.tensor(name) else { throw RuntimeError("\(path): tensor \(name) has a type Swiftlet cannot read") }
+        return t
+    }
+
+    /// Bytes of all weights on disk.
+    public var weightBytes: Int { ModelSize.bytes(path) }
+}
+
+/// Model size on disk: a file's size, or the weight files (*.safetensors, *.gguf) of a folder.
+public enum ModelSize {
+    public static func bytes(_ path: String) -> Int {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { return 0 }
+        func size(_ p: String) -> Int { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue ?? 0 }
+        if !isDir.boolValue { return size(path) }
+        return ((try? fm.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".gguf") }
+            .reduce(0) { $0 + size(path + "/" + $1) }
+    }
+}
+
+/// Writes planned tensors in the source's container.
+public enum RewriteWriter {
+    /// GGUF: `metadata` (the source's, updated by the caller) and the planned tensors.
+    /// Folder: the source's non-weight files copied, config.json replaced by `config` when given,
+    /// and model.safetensors with the planned tensors (Swiftlet's own formats as U8 rows, their
+    /// type and shape in the header metadata, see docs/quantization.md).
+    public static func write(_ plan: [PlannedTensor], source: RewriteSource, to output: String,
+                             metadata: [(String, GGUFValue)], config: JSONValue?, notes: [(String, String)],
+                             progress: RewriteProgress) throws {
+        if source.isFolder {
+            try writeFolder(plan, source: source, to: output, config: config, notes: notes, progress: progress)
+        } else {
+            try writeGGUF(plan, to: output, metadata: metadata + notes.map { ($0.0, .string($0.1)) }, progress: progress)
+        }
+    }
+
+    static func writeGGUF(_ plan: [PlannedTensor], to output: String, metadata: [(String, GGUFValue)],
+                          progress: RewriteProgress) throws {
+        let writer = try GGUFFileWriter(path: output, metadata: metadata,
+                                        tensors: plan.map { .init(name: $0.name, dims: $0.dims, type: $0.type) })
+        do {
+            for (i, t) in plan.enumerated() {
+                progress.report(i, plan.count, t.name, t.action)
+                let bytes = try t.produce()
+                try bytes.withUnsafeBytes { try writer.write($0) }
+            }
+            try writer.finish()
+            progress.report(plan.count, plan.count, "", "")
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    static func writeFolder(_ plan: [PlannedTensor], source: RewriteSource, to output: String, config: JSONValue?,
+                            notes: [(String, String)], progress: RewriteProgress) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: output) {
+            guard (try? fm.contentsOfDirectory(atPath: output))?.isEmpty ?? false else {
+                throw RuntimeError("\(output) exists and is not an empty folder; choose a new output folder")
+            }
+        }
+        try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for name in try fm.contentsOfDirectory(atPath: source.path) {
+            let isWeights = name.hasSuffix(".safetensors") || name == "model.safetensors.index.json"
+                || name.hasSuffix(".bin") || name.hasSuffix(".partial")
+            var isDir: ObjCBool = false
+            fm.fileExists(atPath: source.path + "/" + name, isDirectory: &isDir)
+            if isWeights { continue }
+            try fm.copyItem(atPath: source.path + "/" + name, toPath: output + "/" + name)
+        }
+        if let config { try Data((config.encoded + "\n").utf8).write(to: URL(fileURLWithPath: output + "/config.json")) }
+        var entries: [SafetensorsFileWriter.Tensor] = []
+        var meta = notes
+        for t in plan {
+            switch t.type {
+            case .f32: entries.append(.init(name: t.name, dtype: "F32", shape: t.dims.reversed(), byteCount: t.byteCount))
+            case .f16: entries.append(.init(name: t.name, dtype: "F16", shape: t.dims.reversed(), byteCount: t.byteCount))
+            case .bf16: entries.append(.init(name: t.name, dtype: "BF16", shape: t.dims.reversed(), byteCount: t.byteCount))
+            default:
+                entries.append(.init(name: t.name, dtype: "U8", shape: [t.rows, t.byteCount / max(t.rows, 1)], byteCount: t.byteCount))
+                meta.append((SwiftletTensorType.key(t.name), SwiftletTensorType.value(t.type, dims: t.dims)))
+            }
+        }
+        let writer = try SafetensorsFileWriter(path: output + "/model.safetensors", tensors: entries, metadata: meta)
+        do {
+            for (i, t) in plan.enumerated() {
+                progress.report(i, plan.count, t.name, t.action)
+                let bytes = try t.produce()
+                try bytes.withUnsafeBytes { try writer.write($0) }
+            }
+            try writer.finish()
+            progress.report(plan.count, plan.count, "", "")
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+}
