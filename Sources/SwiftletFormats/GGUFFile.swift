@@ -127,7 +127,8 @@ public final class GGUFFile: @unchecked Sendable {
         var list: [GGUFTensorInfo] = []
         var byName: [String: GGUFTensorInfo] = [:]
         for t in raws {
-            guard let bytes = t.type.byteCount(elements: t.dims.reduce(1, *)) else {
+            // dims[0] is the row length, the other dims count rows (SW_I8_ROW rows carry a scale: not k / 32 blocks).
+            guard let bytes = t.type.byteCount(rows: t.dims.dropFirst().reduce(1, *), rowLength: t.dims[0]) else {
                 throw GGUFError(path, "tensor \(t.name): size overflows")
             }
             guard t.offset % align == 0 else {

@@ -3,8 +3,9 @@ import Foundation
 import SwiftletCore
 
 public enum KernelTable {
-    /// Weight formats with kernels, in ggml id order.
-    public static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
+    /// Weight formats with kernels, in ggml id order, then Swiftlet's own.
+    public static let supported: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K,
+                                               .swI8Row, .swA4G32, .swA4G64, .swA4G128, .swA8G32, .swA8G64, .swA8G128]
 
     /// The fastest kernels compiled in: AVX2 when SWIFTLET_AVX2 is defined, else the portable (reference) ones.
     public static func kernels(for type: GGMLType) throws -> WeightKernels {

@@ -4,7 +4,7 @@ import SwiftletCore
 /// The kernels for one weight format, picked once per tensor at load time (never per call).
 ///
 /// Shapes follow ggml: a weight matrix has `rows` rows of `k` elements, stored row after row,
-/// each row `rowBytes = type.byteCount(elements: k)` long. Activations are first converted to
+/// each row `rowBytes = type.rowBytes(k)` long (k / blockSize blocks; SW_I8_ROW: a 4-byte scale and k codes). Activations are first converted to
 /// `activationType` (ggml's `vec_dot_type`: Q8_0, Q8_1, Q8_K, or F32 for float weights) with
 /// `quantizeActivation`, then dotted against weight rows.
 public struct WeightKernels: Sendable {

@@ -96,6 +96,32 @@ private func expectError(_ bytes: [UInt8], contains fragment: String, sourceLoca
     try expectError(w.bytes(), contains: "lies outside the file")
 }
 
+/// SW_I8_ROW (Swiftlet's own format) is sized per row, 4 + k bytes (an f32 scale and k int8 codes), not per
+/// 32-element block: the reader takes dims[0] as the row length and the other dims as the row count.
+@Test func sizesSwiftletRowFormatByRows() throws {
+    func i8Rows(_ name: String, k: Int, rows: [Int], bytes: Int) -> GGUFWriter.Tensor {
+        GGUFWriter.Tensor(name: name, dims: [k] + rows, type: .swI8Row, data: (0..<bytes).map { UInt8(truncatingIfNeeded: $0) })
+    }
+    var w = sample()
+    w.tensors.insert(i8Rows("w8", k: 64, rows: [3], bytes: 3 * 68), at: 0)
+    w.tensors.append(i8Rows("w8x2", k: 32, rows: [2, 5], bytes: 10 * 36))
+    let f = try GGUFFile(path: try GGUFWriter.temporaryFile(w.bytes()))
+    let t = try #require(f.tensorsByName["w8"])
+    #expect(t.type == .swI8Row && t.byteCount == 204 && t.rows == 3 && t.rowBytes == 68)
+    #expect(f.data(t).load(fromByteOffset: 68 + 4, as: UInt8.self) == 72)             // row 1's first code
+    #expect(f.tensorsByName["w8x2"]?.byteCount == 360 && f.tensorsByName["w8x2"]?.rowBytes == 36)
+    #expect(f.data(f.tensorsByName["a"]!).assumingMemoryBound(to: Float.self)[5] == 6)    // later offsets intact
+
+    // Sized as k / 32 blocks of 32 bytes (192 bytes): the file ends before the last row's codes.
+    var short = sample()
+    short.tensors.append(i8Rows("w8", k: 64, rows: [3], bytes: 3 * 64))
+    try expectError(short.bytes(), contains: "lies outside the file")
+    // Row lengths are whole 32-element blocks (the Q8_0 activation blocks the codes are dotted against).
+    var ragged = sample()
+    ragged.tensors.append(i8Rows("w8", k: 40, rows: [2], bytes: 2 * 44))
+    try expectError(ragged.bytes(), contains: "not a multiple of the SW_I8_ROW block size 32")
+}
+
 @Test func rejectsUnknownTypesAndAbsurdShapes() throws {
     var w = sample()
     w.tensors[0].type = .f32

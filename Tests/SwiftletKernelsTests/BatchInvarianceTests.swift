@@ -13,6 +13,7 @@ import SwiftletKernels
         switch t.blockSize {
         case 256: return [(256, 7), (256 * 3, 13), (512, 67)]
         case 32: return [(32, 5), (32 * 3, 13), (32 * 7, 67), (32 * 18, 9)]
+        case 64, 128: return [(t.blockSize, 5), (t.blockSize * 3, 13), (t.blockSize * 5, 67), (t.blockSize * 9, 9)]
         default: return [(3, 5), (43, 13), (200, 67), (8 * 37 + 5, 9)]
         }
     }

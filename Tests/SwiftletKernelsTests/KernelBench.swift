@@ -26,6 +26,18 @@ import SwiftletKernels
         (.q5_K, 640, 1024, "(Q5_K)"),
         (.f32, 576, 1536, "(F32)"),
         (.f16, 576, 1536, "(F16)"),
+        // Swiftlet's own formats against the ggml formats they replace, on SmolLM2's shapes.
+        (.q8_0, 1536, 576, "SmolLM2 Q8_0 ffn_gate/up"),
+        (.swI8Row, 576, 1536, "SmolLM2 ffn_down"),
+        (.swI8Row, 1536, 576, "SmolLM2 ffn_gate/up"),
+        (.swA4G32, 576, 1536, "SmolLM2 ffn_down"),
+        (.swA4G32, 1536, 576, "SmolLM2 ffn_gate/up"),
+        (.swA4G64, 576, 1536, "SmolLM2 ffn_down"),
+        (.swA4G64, 1536, 576, "SmolLM2 ffn_gate/up"),
+        (.swA4G128, 576, 1536, "SmolLM2 ffn_down"),
+        (.swA4G128, 1536, 576, "SmolLM2 ffn_gate/up"),
+        (.swA8G64, 576, 1536, "SmolLM2 ffn_down"),
+        (.swA8G64, 1536, 576, "SmolLM2 ffn_gate/up"),
     ]
 
     static func seconds(_ body: () -> Void) -> Double {
@@ -41,7 +53,7 @@ import SwiftletKernels
         let only = ProcessInfo.processInfo.environment["SWIFTLET_KERNEL_BENCH_ONLY"].map { $0.split(separator: ",").map(String.init) }
         for (t, rows, k, label) in Self.shapes where only.map({ $0.contains(t.description) }) ?? true {
             let kernels = try KernelTable.kernels(for: t)
-            let rowBytes = t.byteCount(elements: k)!
+            let rowBytes = t.rowBytes(k)!
             let matrixBytes = rows * rowBytes
             let copies = max(1, (96 << 20) / matrixBytes)
             let one = randomMatrix(t, rows: rows, k: k, rng: &rng)
@@ -103,7 +115,7 @@ import SwiftletKernels
                 }
             } } }
             let gflops = 2.0 * Double(rows * k * n) / mmBest / 1e9
-            let line = "\(t.description.padding(toLength: 5, withPad: " ", startingAt: 0)) \(rows)x\(k) \(label): "
+            let line = "\(t.description.padding(toLength: 10, withPad: " ", startingAt: 0)) \(rows)x\(k) \(label): "
                 + String(format: "matvec %.1f GB/s streaming (%.0f/s), %.1f GB/s in cache, %.1f GB/s 2 threads; matmul n=64 %.1f GFLOP/s",
                          gbps, mvPerSec, hotGbps, gbps2, gflops)
             print(line)

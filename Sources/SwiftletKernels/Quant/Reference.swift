@@ -147,7 +147,7 @@ public enum ReferenceKernels {
             let d = b.loadUnaligned(as: Float.self)
             for j in 0..<256 { out[j] = d * Float(i8(b, Off.q8Kqs + j)) }
         }
-        default: return nil
+        default: return swiftletDequantizeBlock(type)
         }
     }
 
@@ -160,6 +160,7 @@ public enum ReferenceKernels {
 
     /// Dequantizes a row of k elements of `type` (weights, or Q8_0/Q8_1/Q8_K activations).
     public static func dequantize(_ type: GGMLType, _ src: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ k: Int) {
+        if type == .swI8Row { i8RowDequantize(src, y, k); return }
         guard let block = dequantizeBlock(type) else { fatalError("dequantize: unsupported type \(type.rawValue)") }
         dequantizeRow(block, type.blockSize, type.blockBytes, src, y, k)
     }
@@ -267,7 +268,7 @@ public enum ReferenceKernels {
                 }
                 return f16(b, Off.q6Kd) * xb.loadUnaligned(as: Float.self) * Float(sumi)
             }
-        default: return nil
+        default: return swiftletDotBlock(type)
         }
     }
 
@@ -281,6 +282,7 @@ public enum ReferenceKernels {
 
     /// Dot product of a weight row of `type` with an activation row already in `activationType(for: type)`.
     public static func dot(_ type: GGMLType, _ w: UnsafeRawPointer, _ x: UnsafeRawPointer, _ k: Int) -> Float {
+        if type == .swI8Row { return i8RowDot(w, x, k) }
         guard let block = dotBlock(type), let act = activationType(for: type) else {
             fatalError("dot: unsupported type \(type.rawValue)")
         }
@@ -294,8 +296,8 @@ public enum ReferenceKernels {
     public static func activationType(for type: GGMLType) -> GGMLType? {
         switch type {
         case .f32, .f16, .bf16: return .f32
-        case .q4_0, .q5_0, .q8_0: return .q8_0
-        case .q4_1, .q5_1: return .q8_1
+        case .q4_0, .q5_0, .q8_0, .swI8Row: return .q8_0
+        case .q4_1, .q5_1, .swA4G32, .swA4G64, .swA4G128, .swA8G32, .swA8G64, .swA8G128: return .q8_1
         case .q4_K, .q5_K, .q6_K: return .q8_K
         default: return nil
         }
@@ -314,6 +316,7 @@ public enum ReferenceKernels {
 
     /// Reference WeightKernels for `type` (nil when unsupported); the per-block functions are picked here, once.
     static func kernels(for type: GGMLType) -> WeightKernels? {
+        if type == .swI8Row { return i8RowKernels() }
         guard let act = activationType(for: type), let deq = dequantizeBlock(type), let dot = dotBlock(type) else {
             return nil
         }

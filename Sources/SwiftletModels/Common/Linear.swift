@@ -32,7 +32,7 @@ public struct Linear: @unchecked Sendable {
     }
 
     public var type: GGMLType { kernels.type }
-    public var rowBytes: Int { type.byteCount(elements: inputs)! }
+    public var rowBytes: Int { type.rowBytes(inputs)! }
 
     /// Output rows `range` as a matrix of their own (a fused QKV or gate/up tensor's parts); rows
     /// are contiguous in every format, so nothing is copied.
