@@ -78,6 +78,8 @@ public final class BertScratch: @unchecked Sendable {
     let inter: UnsafeMutablePointer<Float>
     /// (threads, maxTokens) attention scores.
     let scores: UnsafeMutablePointer<Float>
+    /// (maxTokens, activation bytes of the widest input): inputs quantized for quantized weights.
+    let quantizedInput: UnsafeMutableRawPointer
     /// Per layer, its multiplications grouped by shared input (q/k/v, attention output,
     /// intermediate, output), fixed here so the forward pass builds no lists.
     private(set) var plans: [[[MatmulJob]]] = []
@@ -96,6 +98,9 @@ public final class BertScratch: @unchecked Sendable {
         x = floats(rows); q = floats(rows); k = floats(rows); v = floats(rows); att = floats(rows); tmp = floats(rows)
         inter = floats(maxTokens * c.intermediateSize)
         scores = floats(threads * maxTokens)
+        let linears = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.attentionOutput, $0.intermediate, $0.output].map(\.linear) }
+        let rowBytes = linears.map { $0.kernels.activationType == .f32 ? 0 : $0.kernels.activationBytes($0.inputs) }.max() ?? 0
+        quantizedInput = UnsafeMutableRawPointer(floats(max(1, maxTokens * rowBytes / 4 + 1)))
         allocations = all
         plans = weights.layers.map { l in
             [[MatmulJob(linear: l.query.linear, out: q), MatmulJob(linear: l.key.linear, out: k), MatmulJob(linear: l.value.linear, out: v)],
@@ -200,7 +205,7 @@ public final class BertModel: @unchecked Sendable {
 
         for (layer, plan) in zip(w.layers, s.plans) {
             // Self-attention: every token sees every token.
-            multiply(plan[0], input: s.x, n: n, pool)
+            multiply(plan[0], input: s.x, n: n, s, pool)
             perToken(n, pool) { i in
                 EncoderOps.addBias(s.q + i * H, layer.query.bias.values, H)
                 EncoderOps.addBias(s.k + i * H, layer.key.bias.values, H)
@@ -214,13 +219,13 @@ public final class BertModel: @unchecked Sendable {
                                          keys: 0..<n, scale: scale, scores: scores, out: s.att + i * H + h * hd)
                 }
             }
-            multiply(plan[1], input: s.att, n: n, pool)
+            multiply(plan[1], input: s.att, n: n, s, pool)
             perToken(n, pool) { i in residualNorm(s.x + i * H, s.tmp + i * H, layer.attentionOutput.bias, layer.attentionNorm, H, eps) }
 
             // Feed-forward: dense + GELU, dense, residual, LayerNorm.
-            multiply(plan[2], input: s.x, n: n, pool)
+            multiply(plan[2], input: s.x, n: n, s, pool)
             perToken(n, pool) { i in EncoderOps.biasGelu(s.inter + i * I, layer.intermediate.bias.values, I) }
-            multiply(plan[3], input: s.inter, n: n, pool)
+            multiply(plan[3], input: s.inter, n: n, s, pool)
             perToken(n, pool) { i in residualNorm(s.x + i * H, s.tmp + i * H, layer.output.bias, layer.outputNorm, H, eps) }
         }
     }
@@ -240,18 +245,40 @@ public final class BertModel: @unchecked Sendable {
         pool.parallelFor(n) { r in for i in r { body(i) } }
     }
 
-    /// out = W input for each (W, out), n rows of f32 input, all in one dispatch: every thread
-    /// takes its share of each W's rows. Float weights read f32 activations as they are.
-    func multiply(_ jobs: [MatmulJob], input x: UnsafeMutablePointer<Float>, n: Int, _ pool: ThreadPool) {
+    /// out = W input for each (W, out), n rows of f32 input. Jobs whose weights take the same
+    /// activation format run in one dispatch (every thread takes its share of each W's rows).
+    func multiply(_ jobs: [MatmulJob], input x: UnsafeMutablePointer<Float>, n: Int, _ s: BertScratch, _ pool: ThreadPool) {
+        var i = 0
+        while i < jobs.count {
+            var j = i + 1
+            while j < jobs.count && jobs[j].linear.kernels.activationType == jobs[i].linear.kernels.activationType { j += 1 }
+            multiplySameInput(jobs[i..<j], input: x, n: n, s, pool)
+            i = j
+        }
+    }
+
+    /// Float weights read the f32 rows as they are; quantized weights read them quantized once
+    /// to their activation format (ggml's vec_dot_type: Q8_0 / Q8_1) in the scratch.
+    func multiplySameInput(_ jobs: ArraySlice<MatmulJob>, input x: UnsafeMutablePointer<Float>, n: Int, _ s: BertScratch, _ pool: ThreadPool) {
+        let first = jobs.first!.linear
+        let k = first.inputs
+        var input = UnsafeRawPointer(x)
+        var stride = k * 4
+        if first.kernels.activationType != .f32 {
+            stride = first.kernels.activationBytes(k)
+            let xq = s.quantizedInput
+            perToken(n, pool) { r in first.kernels.quantizeActivation(x + r * k, xq + r * stride, k) }
+            input = UnsafeRawPointer(xq)
+        }
         pool.run { t, threads in
             for job in jobs {
                 let w = job.linear, y = job.out
                 let rows = ThreadPool.chunk(w.outputs, part: t, of: threads, granule: 16)
                 if rows.isEmpty { continue }
                 if n == 1 {
-                    w.kernels.matvec(w.weights, rows, w.inputs, x, y + rows.lowerBound)
+                    w.kernels.matvec(w.weights, rows, w.inputs, input, y + rows.lowerBound)
                 } else {
-                    w.kernels.matmul(w.weights, rows, w.inputs, x, w.inputs * 4, n, y, w.outputs)
+                    w.kernels.matmul(w.weights, rows, w.inputs, input, stride, n, y, w.outputs)
                 }
             }
         }

@@ -113,12 +113,7 @@ public final class BertWeights: @unchecked Sendable {
         func matrix(_ role: BertTensorRole, _ layer: Int?, rows: Int, columns: Int) throws -> Linear {
             let t = try find(role, layer)
             try check(t, [rows, columns])
-            let l = try Linear(name: t.name, weights: t.data, inputs: columns, outputs: rows, type: t.type)
-            // The encoder feeds f32 rows straight to the kernels (float weights: F32, F16, BF16).
-            guard l.kernels.activationType == .f32 else {
-                throw ModelError("bert: tensor \(t.name): weight format \(t.type) is not supported (float weights only)")
-            }
-            return l
+            return try Linear(name: t.name, weights: t.data, inputs: columns, outputs: rows, type: t.type)
         }
         func vector(_ role: BertTensorRole, _ layer: Int?, size: Int) throws -> NormWeight {
             let t = try find(role, layer)
