@@ -1,0 +1,113 @@
+// quantize and prune end to end: files written, loaded, and run; errors leave nothing behind.
+import Foundation
+import SwiftletCore
+import SwiftletFormats
+import SwiftletOptimize
+import SwiftletRuntime
+import SwiftletTestSupport
+import Testing
+
+enum Rewrite {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/hf")
+    static func temporary(_ name: String) throws -> String {
+        let dir = NSTemporaryDirectory() + "swiftlet-rewrite-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir + "/" + name
+    }
+    static let tokens: [Int32] = [5, 17, 42, 99, 3, 250, 7, 64, 128, 11, 300, 2]
+
+    static func maxRelativeError(_ a: [[Float]], _ b: [[Float]]) -> Float {
+        var worst: Float = 0
+        for (x, y) in zip(a, b) {
+            let scale = x.map(abs).max() ?? 1
+            for (u, v) in zip(x, y) { worst = max(worst, abs(u - v) / scale) }
+        }
+        return worst
+    }
+}
+
+@Suite struct ModelRewriteTests {
+    @Test(arguments: ["int8", "rtn4", "rtn8", "hqq4", "hqq8"])
+    func quantizedFolderLoadsAndStaysClose(method: String) throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let out = try Rewrite.temporary("q")
+        let s = try ModelQuantizer.run(input: base, output: out, method: method, groupSize: 32)
+        #expect(s.changed.count == 14, "2 layers x 7 projections")
+        #expect(s.outputBytes < s.inputBytes)
+        let want = try Engine(path: base).logits(tokens: Rewrite.tokens, all: true)
+        let got = try Engine(path: out).logits(tokens: Rewrite.tokens, all: true)
+        let err = Rewrite.maxRelativeError(want, got)
+        // The fixture's logits are spread wide (std ~8), so these are loose: 8 bits about 3.5%, 4 bits about 40%.
+        let bound: Float = method.hasSuffix("4") ? 0.6 : 0.06
+        #expect(err < bound, "\(method): max relative logit error \(err)")
+        #expect(err > 0, "\(method) changed nothing")
+        // Deterministic: the same input gives the same bytes.
+        let again = try Rewrite.temporary("q")
+        _ = try ModelQuantizer.run(input: base, output: again, method: method, groupSize: 32)
+        #expect(FileManager.default.contents(atPath: out + "/model.safetensors") == FileManager.default.contents(atPath: again + "/model.safetensors"))
+    }
+
+    @Test func llamaCompatibleQ4_1IsTheSameModelAsSwiftlet4BitGroup32() throws {
+        guard let path = try TestModels.require(TestModels.smollm2) else { return }
+        let own = try Rewrite.temporary("own.gguf"), compatible = try Rewrite.temporary("q41.gguf")
+        _ = try ModelQuantizer.run(input: path, output: own, method: "rtn4", groupSize: 32)
+        _ = try ModelQuantizer.run(input: path, output: compatible, method: "rtn4", groupSize: 32, llamaCompatible: true)
+        let a = try GGUFFile(path: own), b = try GGUFFile(path: compatible), original = try GGUFFile(path: path)
+        #expect(a.tensorsByName["blk.0.attn_q.weight"]?.type == .swA4G32 && b.tensorsByName["blk.0.attn_q.weight"]?.type == .q4_1)
+        // SmolLM2's projections are Q4_1 already: RTN at group 32 finds the very same blocks.
+        let t = original.tensorsByName["blk.3.ffn_down.weight"]!, u = b.tensorsByName["blk.3.ffn_down.weight"]!
+        #expect(memcmp(original.data(t), b.data(u), t.byteCount) == 0)
+        let x = try Engine(path: own).logits(tokens: Rewrite.tokens, all: true)
+        let y = try Engine(path: compatible).logits(tokens: Rewrite.tokens, all: true)
+        #expect(x == y, "the two files hold the same weights and must give identical logits")
+    }
+
+    @Test func structuredPruningShrinksTheMLP() throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let out = try Rewrite.temporary("p")
+        let map = try FilterMap(allow: ["*mlp.up_proj.weight", "*mlp.down_proj.weight"])
+        _ = try ModelPruner.run(input: base, output: out, method: .structured, sparsity: 0.25, granularity: 32, filter: map)
+        let config = try JSONValue.parse(Array(FileManager.default.contents(atPath: out + "/config.json")!))
+        let before = try JSONValue.parse(Array(FileManager.default.contents(atPath: base + "/config.json")!))
+        let inter = try #require(before["intermediate_size"]?.int)
+        #expect(config["intermediate_size"]?.int == inter - inter / 4)
+        let c = try SafetensorsCheckpoint(path: out)
+        #expect(c.info("model.layers.1.mlp.down_proj.weight")?.shape == [64, inter - inter / 4])
+        #expect(c.info("model.layers.1.mlp.gate_proj.weight")?.shape == [inter - inter / 4, 64])
+        let logits = try Engine(path: out).logits(tokens: Rewrite.tokens, all: false)
+        #expect(logits.allSatisfy { $0.allSatisfy(\.isFinite) })
+        // A filter that leaves some layers' MLPs out cannot give every layer one size.
+        let partial = try FilterMap(allow: ["model.layers.0.mlp.up_proj.weight", "model.layers.0.mlp.down_proj.weight"])
+        #expect(throws: (any Error).self) {
+            try ModelPruner.run(input: base, output: try Rewrite.temporary("x"), method: .structured, sparsity: 0.25, filter: partial)
+        }
+    }
+
+    @Test func magnitudePruningHitsTheSparsityInTheFile() throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let out = try Rewrite.temporary("m")
+        _ = try ModelPruner.run(input: base, output: out, method: .magnitude, sparsity: 0.5)
+        let c = try SafetensorsCheckpoint(path: out)
+        for name in ["model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.up_proj.weight"] {
+            let info = try #require(c.info(name))
+            let values = UnsafeBufferPointer(start: c.data(name)!.assumingMemoryBound(to: Float.self), count: info.elementCount)
+            #expect(values.filter { $0 == 0 }.count == info.elementCount / 2, "\(name)")
+        }
+        // The gemma3 map leaves attention output projections alone.
+        let o = try #require(c.info("model.layers.0.self_attn.o_proj.weight"))
+        let ov = UnsafeBufferPointer(start: c.data("model.layers.0.self_attn.o_proj.weight")!.assumingMemoryBound(to: Float.self), count: o.elementCount)
+        #expect(ov.filter { $0 == 0 }.count < o.elementCount / 10)
+    }
+
+    @Test func badRequestsAreClearErrorsAndLeaveNoFile() throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let out = try Rewrite.temporary("bad")
+        #expect(throws: (any Error).self) { try ModelQuantizer.run(input: base, output: out, method: "int3") }
+        #expect(throws: (any Error).self) { try ModelQuantizer.run(input: base, output: out, method: "rtn4", groupSize: 48) }
+        #expect(throws: (any Error).self) { try ModelQuantizer.run(input: base, output: out, method: "int8", llamaCompatible: true) }
+        #expect(throws: (any Error).self) { try ModelQuantizer.run(input: base + "-missing", output: out, method: "int8") }
+        #expect(throws: (any Error).self) { try ModelPruner.run(input: base, output: out, method: .magnitude, sparsity: 1.5) }
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors.partial"))
+    }
+}
