@@ -57,7 +57,7 @@ let package = Package(
                                "SwiftletOptimize"],
                 swiftSettings: fast),
         .target(name: "SwiftletServer",
-                dependencies: ["SwiftletRuntime",
+                dependencies: ["SwiftletRuntime", "SwiftletOptimize",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "HummingbirdCore", package: "hummingbird"),
                                .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -111,3 +111,33 @@ enum Rewrite {
         #expect(!FileManager.default.fileExists(atPath: out + "/model.safetensors.partial"))
     }
 }
+
+@Suite struct RecipeApplicationTests {
+    @Test func aRecipeIsAppliedOnceThenReused() throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let cache = try Rewrite.temporary("cache")
+        let text = #"{"prune": {"method": "structured", "sparsity": 0.25, "filter": {"allow": ["*mlp.up_proj.weight", "*mlp.down_proj.weight"]}}, "quantize": {"method": "int8"}}"#
+        let recipe = try OptimizationRecipe(json: try JSONValue.parse(text))
+        var lines: [String] = []
+        let first = try RecipeApplication.apply(recipe, recipeText: text, to: base, cacheDirectory: cache) { lines.append($0) }
+        #expect(lines.count == 2 && lines[0].hasPrefix("pruned") && lines[1].hasPrefix("quantized"))
+        let c = try SafetensorsCheckpoint(path: first)
+        #expect(c.swiftletType("model.layers.0.mlp.down_proj.weight")?.dims == [96, 64])
+        #expect(try Engine(path: first).logits(tokens: Rewrite.tokens, all: false).allSatisfy { $0.allSatisfy(\.isFinite) })
+        lines = []
+        let second = try RecipeApplication.apply(recipe, recipeText: text, to: base, cacheDirectory: cache) { lines.append($0) }
+        #expect(second == first && lines.count == 1 && lines[0].hasPrefix("using the optimized model cached"))
+        // Only the result is kept: no intermediate or partial files.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache) == [(first as NSString).lastPathComponent])
+    }
+
+    @Test func malformedRecipesListEveryProblem() throws {
+        let bad = try JSONValue.parse(#"{"quantize": {"method": "int3", "group": 48}, "prune": {"sparsity": 2}}"#)
+        #expect {
+            try OptimizationRecipe(json: bad)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("quantize.method") && text.contains("quantize.group") && text.contains("prune.sparsity") && text.contains("prune.method")
+        }
+    }
+}

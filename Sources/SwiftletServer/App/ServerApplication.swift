@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import ServiceLifecycle
+import SwiftletRuntime
 
 /// How the server listens and what it serves.
 public struct ServerConfiguration: Sendable {
@@ -76,7 +77,17 @@ public enum ServerApplication {
             if let url = c.uploadURL {
                 do { uploader = try OutputUploader(baseURL: url) } catch { state.fail("\(error)"); return }
             }
-            state.setUp(modelPath: c.resolvedModelPath, threads: c.threads) { queue in
+            var modelPath = c.resolvedModelPath
+            if let recipe = c.deployment.optimization {
+                state.log("optimizing \(modelPath) with the recipe \(c.deployment.recipe?.encoded ?? "")")
+                do {
+                    modelPath = try RecipeApplication.apply(recipe, recipeText: c.deployment.recipe?.encoded ?? "", to: modelPath) { state.log($0) }
+                } catch {
+                    state.fail("applying the recipe to \(modelPath) failed: \(error)")
+                    return
+                }
+            }
+            state.setUp(modelPath: modelPath, threads: c.threads) { queue in
                 endpoint.service = CogService(predictor: DeploymentSetup.textPredictor(c.deployment, queue: queue, outputs: c.outputsDirectory),
                                               capacity: c.queueCapacity, uploader: uploader)
             }

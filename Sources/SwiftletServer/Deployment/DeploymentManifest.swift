@@ -2,6 +2,7 @@
 // with which prediction inputs and output. Read once at startup; validation and the OpenAPI
 // document are derived from it.
 import Foundation
+import SwiftletOptimize
 
 /// One deployment, as its manifest file describes it.
 public struct DeploymentManifest: Sendable, Equatable {
@@ -13,6 +14,8 @@ public struct DeploymentManifest: Sendable, Equatable {
     /// Optimization settings (`{"quantize": "int8"}`, pruning, ...), carried as written: applying them
     /// at load time is a later issue's work.
     public let recipe: JSONValue?
+    /// The recipe, read and checked (every problem listed) when the manifest is read.
+    public let optimization: OptimizationRecipe?
     public let output: DeploymentOutput
     /// Text output arrives in chunks (Cog's concatenate iterator; SSE with `Accept: text/event-stream`).
     public let streams: Bool
@@ -53,6 +56,9 @@ public struct DeploymentManifest: Sendable, Equatable {
             throw object.fail("recipe", "expected an object (e.g. {\"quantize\": \"int8\"}), got \(recipe.encoded)")
         }
         recipe = object.value("recipe")
+        do { optimization = try recipe.map { try OptimizationRecipe(json: $0) } } catch {
+            throw object.fail("recipe", "\(error)")
+        }
         output = try object.choice("output", DeploymentOutput.self)
         guard kind.rule.outputs.contains(output) else {
             throw object.fail("output", "a \(kind.rawValue) deployment returns \(kind.rule.outputs.map(\.rawValue).joined(separator: " or ")), not \(output.rawValue)")
