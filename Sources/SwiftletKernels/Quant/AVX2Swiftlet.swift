@@ -1,7 +1,7 @@
 // AVX2 kernels for Swiftlet's own formats (SW_I8_ROW, SW_A4_G*, SW_A8_G*) against Q8_0 / Q8_1 activations,
 // quantized to 8 bits first by `quantizeQ8AVX2` (ggml's vec_dot_type). A row is read 32 weights (a chunk) at a
-// time; a chunk's dot with its activation block is an exact int32 from Q32Kernels' integer helpers: Q4_1's for
-// 4-bit codes (unsigned and small), Q8_0's sign trick for signed codes.
+// time; a chunk's dot with its activation block is an exact int32, as in AVX2Q32.swift: maddubs with the codes
+// as the unsigned operand for 4-bit codes, the sign trick (|q| against x with q's sign) for signed codes.
 //
 // SW_A8_G* codes are 0...255, and maddubs (u8 x s8) saturates int16 at 2 * 255 * 127. So the codes are read as
 // q - 128 (top bit flipped, -128...127) for the signed dot, and 128 * sum(x) is added back to the int32 sum: the
@@ -14,15 +14,15 @@ import SwiftletCore
 /// A Swiftlet format as the kernels see it: a row is groups of 32-weight chunks, each group headed by 4 bytes,
 /// f16 d and m (x = d * q + m), or for SW_I8_ROW the row's f32 scale (one group: the whole row).
 protocol SWFormat {
-    /// The integer arithmetic of a chunk: FQ4_1's (unsigned codes below 32) or FQ8_0's (signed codes).
-    associatedtype Lanes: Q32Format
+    /// Codes are signed bytes (-128...127) for maddubs' sign trick; else unsigned and below 16.
+    static var signedCodes: Bool { get }
     /// 32-weight chunks per group; 0 for SW_I8_ROW, whose one group is the whole row, scaled once at the end.
     static var groupChunks: Int { get }
     /// Bytes of one chunk's codes.
     static var chunkBytes: Int { get }
     /// Codes are unsigned 0...255, read as q - 128; the dot adds 128 * sum(x) back.
     static var flipped: Bool { get }
-    /// The 32 codes of the chunk at p in element order, as `Lanes` quants.
+    /// The 32 codes of the chunk at p in element order, as bytes (signed or unsigned: `signedCodes`).
     static func codes(_ p: UnsafeRawPointer) -> __m256i
 }
 
@@ -33,7 +33,7 @@ enum G64: GroupChunks { static var chunks: Int { 2 } }
 enum G128: GroupChunks { static var chunks: Int { 4 } }
 
 enum FI8Row: SWFormat {
-    typealias Lanes = FQ8_0
+    static var signedCodes: Bool { true }
     static var groupChunks: Int { 0 }
     static var chunkBytes: Int { 32 }
     static var flipped: Bool { false }
@@ -41,7 +41,7 @@ enum FI8Row: SWFormat {
 }
 
 enum FA4<G: GroupChunks>: SWFormat {
-    typealias Lanes = FQ4_1
+    static var signedCodes: Bool { false }
     static var groupChunks: Int { G.chunks }
     static var chunkBytes: Int { 16 }
     static var flipped: Bool { false }
@@ -49,7 +49,7 @@ enum FA4<G: GroupChunks>: SWFormat {
 }
 
 enum FA8<G: GroupChunks>: SWFormat {
-    typealias Lanes = FQ8_0
+    static var signedCodes: Bool { true }
     static var groupChunks: Int { G.chunks }
     static var chunkBytes: Int { 32 }
     static var flipped: Bool { true }
@@ -64,8 +64,6 @@ enum FA8<G: GroupChunks>: SWFormat {
 /// SW_A4_G32 gives Q4_1's floats bit for bit); for SW_I8_ROW acc = fma(d_x, float(isum), acc), the result
 /// acc * s_w. matvec runs 4 weight rows against one activation, matmul one weight row against 8 or 4 activations.
 enum SWKernels<F: SWFormat> {
-    typealias L = Q32Kernels<F.Lanes>
-
     static var rowScaled: Bool { F.groupChunks == 0 }
     /// Q8_0 activations (34-byte blocks) for SW_I8_ROW; Q8_1 (36 bytes, s = d * sum(q)) for the group formats.
     static var actBytes: Int { rowScaled ? 34 : 36 }
@@ -100,6 +98,49 @@ enum SWKernels<F: SWFormat> {
         let dm = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: g.loadUnaligned(as: UInt32.self))))
         return (dm[0], dm[1])
     }
+
+    // MARK: exact int32 chunk sums
+
+    /// The unsigned operand of maddubs for codes q: q itself, or |q| for signed codes.
+    @inline(__always) static func unsignedOperand(_ q: __m256i) -> __m256i {
+        F.signedCodes ? _mm256_sign_epi8(q, q) : q
+    }
+
+    /// 16 int16 pair products of one chunk: maddubs(qa, y), qa = unsignedOperand(q), y the activation's 32 quants
+    /// (with q's sign for signed codes). At most 2 * 128 * 127 (signed) or 2 * 15 * 127: no saturation.
+    @inline(__always) static func pairProducts(_ q: __m256i, _ qa: __m256i, _ y: __m256i) -> __m256i {
+        _mm256_maddubs_epi16(qa, F.signedCodes ? _mm256_sign_epi8(y, q) : y)
+    }
+
+    /// Two pairs' int16 products to int32 partial sums, per 128-bit half [a, a, b, b]. 4-bit product pairs are at
+    /// most 2 * 15 * 127, so 4 of them still fit in int16 and one hadd halves the widening work; signed codes
+    /// widen each vector first.
+    @inline(__always) static func widen2(_ a: __m256i, _ b: __m256i) -> __m256i {
+        let ones = _mm256_set1_epi16(1)
+        if !F.signedCodes { return _mm256_madd_epi16(_mm256_hadd_epi16(a, b), ones) }
+        return _mm256_hadd_epi32(_mm256_madd_epi16(a, ones), _mm256_madd_epi16(b, ones))
+    }
+
+    /// Exact chunk sums of 4 pairs from their int16 products: lane c = isum of pair c.
+    @inline(__always) static func chunkSums4(_ p0: __m256i, _ p1: __m256i, _ p2: __m256i, _ p3: __m256i) -> __m128i {
+        let h = unsafeBitCast(_mm256_hadd_epi32(widen2(p0, p1), widen2(p2, p3)), to: SIMD8<Int32>.self)  // per half [0, 1, 2, 3]
+        return unsafeBitCast(h.lowHalf &+ h.highHalf, to: __m128i.self)
+    }
+
+    /// The same for 8 pairs: lane c = isum of pair c.
+    @inline(__always) static func chunkSums8(_ p0: __m256i, _ p1: __m256i, _ p2: __m256i, _ p3: __m256i,
+                                             _ p4: __m256i, _ p5: __m256i, _ p6: __m256i, _ p7: __m256i) -> __m256i {
+        let a = unsafeBitCast(_mm256_hadd_epi32(widen2(p0, p1), widen2(p2, p3)), to: SIMD8<Int32>.self)  // per half [0, 1, 2, 3]
+        let b = unsafeBitCast(_mm256_hadd_epi32(widen2(p4, p5), widen2(p6, p7)), to: SIMD8<Int32>.self)  // per half [4, 5, 6, 7]
+        return unsafeBitCast(SIMD8(lowHalf: a.lowHalf &+ a.highHalf, highHalf: b.lowHalf &+ b.highHalf), to: __m256i.self)
+    }
+
+    /// Exact chunk sum of one pair.
+    @inline(__always) static func chunkSum1(_ p: __m256i) -> Int32 {
+        hsumI32(_mm256_madd_epi16(p, _mm256_set1_epi16(1)))
+    }
+
+    // MARK: scales
 
     /// An activation row's block scales, converted once per activation row instead of once per weight row:
     /// out[2 * i] = d, out[2 * i + 1] = s of block i, and for flipped codes corr[i] = correction.
@@ -145,10 +186,10 @@ enum SWKernels<F: SWFormat> {
                 let y = ld256(xb + actQs), dx = s[0]
                 @inline(__always) func products(_ t: Int) -> __m256i {
                     let q = F.codes(p + t * rowStride)
-                    return L.pairProducts(q, L.unsignedOperand(q), y)
+                    return pairProducts(q, unsignedOperand(q), y)
                 }
                 if R.n > 1 {
-                    var isum = L.blockSums4(products(0), products(1), products(2), products(3))
+                    var isum = chunkSums4(products(0), products(1), products(2), products(3))
                     if F.flipped { isum = _mm_add_epi32(isum, _mm_set1_epi32(corr[0])) }
                     let fsum = _mm_cvtepi32_ps(isum)
                     if rowScaled {
@@ -158,7 +199,7 @@ enum SWKernels<F: SWFormat> {
                         m = m.addingProduct(mw, SIMD4(repeating: s[1]))
                     }
                 } else {
-                    var isum = L.blockSum1(products(0))
+                    var isum = chunkSum1(products(0))
                     if F.flipped { isum &+= corr[0] }
                     if rowScaled {
                         acc1 = acc1.addingProduct(dx, Float(isum))
@@ -191,12 +232,12 @@ enum SWKernels<F: SWFormat> {
             var p = g + 4
             for _ in 0..<chunks {
                 let q = F.codes(p)
-                let qa = L.unsignedOperand(q)
+                let qa = unsignedOperand(q)
                 @inline(__always) func products(_ c: Int) -> __m256i {
-                    L.pairProducts(q, qa, ld256(x + c * xStride + o + actQs))
+                    pairProducts(q, qa, ld256(x + c * xStride + o + actQs))
                 }
                 if cols > 4 {
-                    var isum = L.blockSums8(products(0), products(1), products(2), products(3),
+                    var isum = chunkSums8(products(0), products(1), products(2), products(3),
                                             products(4), products(5), products(6), products(7))
                     if F.flipped { isum = _mm256_add_epi32(isum, ld256(corr)) }
                     let fsum = _mm256_cvtepi32_ps(isum)
@@ -208,7 +249,7 @@ enum SWKernels<F: SWFormat> {
                         m = m.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD8<Float>.self))
                     }
                 } else {
-                    var isum = L.blockSums4(products(0), products(1), products(2), products(3))
+                    var isum = chunkSums4(products(0), products(1), products(2), products(3))
                     if F.flipped { isum = _mm_add_epi32(isum, ld128(corr)) }
                     let fsum = _mm_cvtepi32_ps(isum)
                     let dx = UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self)
