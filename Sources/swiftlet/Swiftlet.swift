@@ -6,5 +6,5 @@ struct Swiftlet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftlet",
         abstract: "Run optimized language models on the CPU.",
-        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self, Embed.self, Serve.self])
+        subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self, Embed.self, Eval.self, Serve.self])
 }
