@@ -16,9 +16,9 @@ public struct LogitComparison: Sendable {
 }
 
 extension Engine {
-    /// Scores `tokens` with this engine (the base) and `candidate` in the windows `perplexity` uses,
-    /// so both perplexities equal what `perplexity` reports. Only one window of the base's logits is
-    /// held at a time. `progress(windowsDone, windows)` is called before each window and at the end.
+    /// Scores `tokens` with this engine (the base) and `candidate` in the windows `perplexity` uses
+    /// (its figures agree with `perplexity`'s to about 1e-8; this one computes in double precision
+    /// from the logits on). Only one window of the base's logits is held at a time. `progress(windowsDone, windows)` is called before each window and at the end.
     public func compare(with candidate: Engine, tokens: [Int32], context: Int,
                         progress: (Int, Int) -> Void = { _, _ in }) throws -> LogitComparison {
         guard context >= 2 else { throw RuntimeError("--ctx must be at least 2") }
@@ -77,7 +77,7 @@ extension Engine {
                     }
                 }
             }
-            // Summed in position order, so the perplexities match `perplexity` to the bit.
+            // Summed in position order, whatever the threads: the same figures on every run.
             for p in 0..<scored { total.add(scores[p]) }
             count += scored
         }
@@ -118,24 +118,27 @@ struct PositionScore {
     }
 }
 
-/// log softmax of one logits row in double precision, computed as `logSoftmax` does.
+/// log softmax of one logits row, in double precision throughout (the logits are converted before
+/// any arithmetic, so a wide range of logits loses nothing to float rounding).
 struct RowSoftmax {
-    var max = -Float.infinity
     var argmax = 0
-    var logSum = 0.0
+    /// max + log(sum(exp(row - max))): log p(i) = row[i] - logNormalizer.
+    var logNormalizer = 0.0
 
     init(_ row: UnsafeBufferPointer<Float>) {
+        var max = -Float.infinity
         for (i, v) in row.enumerated() where v > max {
             max = v
             argmax = i
         }
+        let m = Double(max)
         var sum = 0.0
-        for v in row { sum += exp(Double(v - max)) }
-        logSum = log(sum)
+        for v in row { sum += exp(Double(v) - m) }
+        logNormalizer = m + log(sum)
     }
 
     @inline(__always)
     func logProbability(_ row: UnsafeBufferPointer<Float>, at index: Int) -> Double {
-        Double(row[index] - max) - logSum
+        Double(row[index]) - logNormalizer
     }
 }
