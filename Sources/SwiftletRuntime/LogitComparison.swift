@@ -16,9 +16,14 @@ public struct LogitComparison: Sendable {
 }
 
 extension Engine {
+    /// Positions evaluated at a time by each model of a comparison, so their logits need only
+    /// 2 x slice x vocab floats (the kernels are batch-invariant: slicing a window changes no logit).
+    public static let comparisonSlice = 64
+
     /// Scores `tokens` with this engine (the base) and `candidate` in the windows `perplexity` uses
-    /// (its figures agree with `perplexity`'s to about 1e-8; this one computes in double precision
-    /// from the logits on). Only one window of the base's logits is held at a time. `progress(windowsDone, windows)` is called before each window and at the end.
+    /// (the perplexities agree with its figures to about 1e-8: this computes in double precision from
+    /// the logits on). The two models take turns over slices of each window, so only a slice of
+    /// logits is held at a time. `progress(windowsDone, windows)` is called before each window and at the end.
     public func compare(with candidate: Engine, tokens: [Int32], context: Int,
                         progress: (Int, Int) -> Void = { _, _ in }) throws -> LogitComparison {
         guard context >= 2 else { throw RuntimeError("--ctx must be at least 2") }
@@ -35,13 +40,13 @@ extension Engine {
             .filter { $0.count >= 2 }
         guard !windows.isEmpty else { throw RuntimeError("the text has fewer than 2 tokens: nothing to score") }
 
-        let (baseCache, baseScratch) = makeSequence(capacity: context, promptTokens: context, logitRows: 16)
-        let (candidateCache, candidateScratch) = candidate.makeSequence(capacity: context, promptTokens: context, logitRows: 16)
-        // The base's rows of one window, (context, vocab); the candidate's arrive in blocks, (block, vocab).
-        let block = 16
-        let baseRows = UnsafeMutablePointer<Float>.allocate(capacity: context * vocab)
-        let candidateRows = UnsafeMutablePointer<Float>.allocate(capacity: block * vocab)
-        let scores = UnsafeMutableBufferPointer<PositionScore>.allocate(capacity: context)
+        let slice = min(context, Self.comparisonSlice)
+        let (baseCache, baseScratch) = makeSequence(capacity: context, promptTokens: slice, logitRows: 16)
+        let (candidateCache, candidateScratch) = candidate.makeSequence(capacity: context, promptTokens: slice, logitRows: 16)
+        // Each model's logits for one slice, (slice, vocab).
+        let baseRows = UnsafeMutablePointer<Float>.allocate(capacity: slice * vocab)
+        let candidateRows = UnsafeMutablePointer<Float>.allocate(capacity: slice * vocab)
+        let scores = UnsafeMutableBufferPointer<PositionScore>.allocate(capacity: slice)
         defer {
             baseRows.deallocate()
             candidateRows.deallocate()
@@ -53,33 +58,28 @@ extension Engine {
         for (w, range) in windows.enumerated() {
             progress(w, windows.count)
             let window = Array(tokens[range])
-            let scored = window.count - 1
             baseCache.truncate(to: 0)
-            try evaluate(window, cache: baseCache, scratch: baseScratch, logits: .all) { i, row in
-                guard i < scored else { return }
-                (baseRows + i * vocab).update(from: row.baseAddress!, count: vocab)
-            }
             candidateCache.truncate(to: 0)
-            try candidate.evaluate(window, cache: candidateCache, scratch: candidateScratch, logits: .all) { i, row in
-                guard i < scored else { return }
-                let slot = i % block
-                (candidateRows + slot * vocab).update(from: row.baseAddress!, count: vocab)
-                guard slot == block - 1 || i == scored - 1 else { return }
-                // A full block (or the window's last): score its positions on all threads.
-                let first = i - slot
-                candidate.pool.parallelFor(slot + 1) { part in
-                    for s in part {
-                        let p = first + s
-                        scores[p] = PositionScore(
-                            base: UnsafeBufferPointer(start: baseRows + p * vocab, count: vocab),
-                            candidate: UnsafeBufferPointer(start: candidateRows + s * vocab, count: vocab),
-                            target: Int(window[p + 1]))
+            // Position p predicts window[p + 1]: the window's last token is never fed.
+            for start in stride(from: 0, to: window.count - 1, by: slice) {
+                let part = Array(window[start..<min(window.count - 1, start + slice)])
+                try evaluate(part, cache: baseCache, scratch: baseScratch, logits: .all) { i, row in
+                    (baseRows + i * vocab).update(from: row.baseAddress!, count: vocab)
+                }
+                try candidate.evaluate(part, cache: candidateCache, scratch: candidateScratch, logits: .all) { i, row in
+                    (candidateRows + i * vocab).update(from: row.baseAddress!, count: vocab)
+                }
+                pool.parallelFor(part.count) { rows in
+                    for i in rows {
+                        scores[i] = PositionScore(base: UnsafeBufferPointer(start: baseRows + i * vocab, count: vocab),
+                                                  candidate: UnsafeBufferPointer(start: candidateRows + i * vocab, count: vocab),
+                                                  target: Int(window[start + i + 1]))
                     }
                 }
+                // Summed in position order, whatever the threads: the same figures on every run.
+                for i in 0..<part.count { total.add(scores[i]) }
+                count += part.count
             }
-            // Summed in position order, whatever the threads: the same figures on every run.
-            for p in 0..<scored { total.add(scores[p]) }
-            count += scored
         }
         progress(windows.count, windows.count)
         let n = Double(count)

@@ -130,18 +130,20 @@ final class ProgressReporter {
             let width = 20, filled = p.total > 0 ? width * p.step / p.total : 0
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let unit = p.phase == .quality ? " windows" : p.phase == .embedding ? " texts" : ""
-            write("\r\u{1B}[K\(line) [\(bar)] \(p.step)/\(p.total)\(unit)")
+            write("\r\u{1B}[K" + String(format: "%6.1f s  ", elapsed) + "\(line) [\(bar)] \(p.step)/\(p.total)\(unit)")
         } else if line != lastLine {
-            write(line + "\n")
+            write(String(format: "%6.1f s  ", elapsed) + line + "\n")
         }
         lastLine = line
     }
+
+    var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
     /// Clears the bar and says how long it all took.
     func finish(_ message: String?) {
         if isTerminal { write("\r\u{1B}[K") }
         if let message {
-            write(String(format: "%@ in %.1f s\n", message, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            write(String(format: "%6.1f s  ", elapsed) + message + "\n")
         }
     }
 

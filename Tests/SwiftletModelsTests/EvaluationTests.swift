@@ -77,13 +77,15 @@ private var smallBench: EvaluationOptions {
     let candidate = try Engine(path: copy, threads: 2)
     let tokens = try sampleTokens(engine)
     var windowsSeen: [Int] = []
-    let c = try engine.compare(with: candidate, tokens: tokens, context: 64) { done, _ in windowsSeen.append(done) }
-    #expect(windowsSeen == [0, 1, 2, 3, 4, 5])
+    // Windows of 128 tokens, each evaluated in two slices by the comparison, at once by the recomputation.
+    #expect(Engine.comparisonSlice < 128)
+    let c = try engine.compare(with: candidate, tokens: tokens, context: 128) { done, _ in windowsSeen.append(done) }
+    #expect(windowsSeen == [0, 1, 2, 3])
 
     // Full logits of each window from both models, softmax probabilities, KL = sum p log(p / q).
     var kl = 0.0, agree = 0, nllBase = 0.0, nllCandidate = 0.0, n = 0
-    for start in stride(from: 0, to: tokens.count - 1, by: 64) {
-        let window = Array(tokens[start..<min(tokens.count, start + 64)])
+    for start in stride(from: 0, to: tokens.count - 1, by: 128) {
+        let window = Array(tokens[start..<min(tokens.count, start + 128)])
         let p = try engine.logits(tokens: window, all: true).map(softmax)
         let q = try candidate.logits(tokens: window, all: true).map(softmax)
         for i in 0..<(window.count - 1) {
