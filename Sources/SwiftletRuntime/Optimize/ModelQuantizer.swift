@@ -83,7 +83,7 @@ public enum ModelQuantizer {
         let type: GGMLType
         let action: String
         if q == .int8 {
-            guard !compatible || k % 32 == 0 else { return kept }
+            guard k % 32 == 0 else { return kept }   // rows are dotted against Q8_0 blocks of 32
             type = compatible ? .q8_0 : .swI8Row
             action = "int8 per channel" + (compatible ? " as Q8_0" : "")
         } else {
