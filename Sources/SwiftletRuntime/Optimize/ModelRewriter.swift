@@ -82,16 +82,23 @@ public enum RewriteWriter {
                           progress: RewriteProgress) throws {
         let writer = try GGUFFileWriter(path: output, metadata: metadata,
                                         tensors: plan.map { .init(name: $0.name, dims: $0.dims, type: $0.type) })
+        try stream(plan, progress: progress, write: writer.write, finish: writer.finish, abandon: writer.abandon)
+    }
+
+    /// Produces each planned tensor in order and hands its bytes to the writer; on any failure the
+    /// partial file is removed.
+    static func stream(_ plan: [PlannedTensor], progress: RewriteProgress, write: (UnsafeRawBufferPointer) throws -> Void,
+                       finish: () throws -> Void, abandon: () -> Void) throws {
         do {
             for (i, t) in plan.enumerated() {
                 progress.report(i, plan.count, t.name, t.action)
                 let bytes = try t.produce()
-                try bytes.withUnsafeBytes { try writer.write($0) }
+                try bytes.withUnsafeBytes { try write($0) }
             }
-            try writer.finish()
+            try finish()
             progress.report(plan.count, plan.count, "", "")
         } catch {
-            writer.abandon()
+            abandon()
             throw error
         }
     }
@@ -127,17 +134,6 @@ public enum RewriteWriter {
             }
         }
         let writer = try SafetensorsFileWriter(path: output + "/model.safetensors", tensors: entries, metadata: meta)
-        do {
-            for (i, t) in plan.enumerated() {
-                progress.report(i, plan.count, t.name, t.action)
-                let bytes = try t.produce()
-                try bytes.withUnsafeBytes { try writer.write($0) }
-            }
-            try writer.finish()
-            progress.report(plan.count, plan.count, "", "")
-        } catch {
-            writer.abandon()
-            throw error
-        }
+        try stream(plan, progress: progress, write: writer.write, finish: writer.finish, abandon: writer.abandon)
     }
 }
