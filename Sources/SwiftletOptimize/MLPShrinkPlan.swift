@@ -46,6 +46,30 @@ public struct MLPShrinkPlan: Sendable, Equatable {
         kept = scores.indices.sorted { (-rank[$0], $0) < (-rank[$1], $1) }.prefix(keep).sorted()
     }
 
+    /// Plans the shrink from calibration statistics: unit i scores mean|h_i| * ||down_:,i||, where
+    /// h is the MLP's hidden activation (act(gate) * up) measured on real text, so the score is
+    /// the unit's average contribution to the output (FLAP's and Wanda's idea, per unit).
+    public init(down: [Float], hidden: Int, intermediate: Int, activationMeans: [Double],
+                sparsity: Double, granularity: Int = 32) throws(PruningError) {
+        guard down.count == hidden * intermediate, activationMeans.count == intermediate else {
+            throw PruningError("expected down of \(hidden) x \(intermediate) values and \(intermediate) activation means, got "
+                + "\(down.count) and \(activationMeans.count)")
+        }
+        let keep = try Self.keepCount(intermediate: intermediate, sparsity: sparsity, granularity: granularity)
+        var columns = [Double](repeating: 0, count: intermediate)
+        for h in 0..<hidden {
+            for i in 0..<intermediate {
+                let x = Double(down[h * intermediate + i])
+                columns[i] += x * x
+            }
+        }
+        let scores = (0..<intermediate).map { activationMeans[$0] * columns[$0].squareRoot() }
+        let rank = scores.map { $0.isNaN ? -.infinity : $0 }
+        self.intermediate = intermediate
+        self.scores = scores
+        kept = scores.indices.sorted { (-rank[$0], $0) < (-rank[$1], $1) }.prefix(keep).sorted()
+    }
+
     /// Units kept for `sparsity`: (1 - sparsity) * intermediate rounded to the nearest multiple of
     /// `granularity` (halves up), at least one granule and at most the largest multiple that fits.
     /// When `intermediate` is not a multiple of `granularity`, some units go even at sparsity 0.

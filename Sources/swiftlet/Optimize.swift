@@ -81,6 +81,9 @@ struct Prune: ParsableCommand {
     @Option(help: "structured: kept MLP units are a multiple of this.") var granularity = 32
     @Option(help: "Which tensors: a built-in filter map (gemma3, projections) or a JSON file; default gemma3.") var filter: String?
     @Option(help: "gradual: a text file to measure perplexity on after each step.") var file: String?
+    @Option(help: "structured: a text file to calibrate on (units scored by their measured contribution instead of weight norms).")
+    var calibration: String?
+    @Option(help: "Tokens of --calibration to run.") var calibrationTokens = 2048
     @Option(help: "Tokens of --file to score.") var tokens = 2048
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -90,8 +93,9 @@ struct Prune: ParsableCommand {
         }
         let map = try filterMap(filter)
         guard m == .gradual else {
+            let text = try calibration.map { try String(contentsOfFile: $0, encoding: .utf8) }
             let s = try ModelPruner.run(input: input, output: output, method: m, sparsity: sparsity, granularity: granularity,
-                                        filter: map, progress: rewriteProgress())
+                                        filter: map, calibrationText: text, calibrationTokens: calibrationTokens, progress: rewriteProgress())
             printSummary(s, json: json)
             return
         }

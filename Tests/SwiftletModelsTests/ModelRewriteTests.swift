@@ -141,3 +141,38 @@ enum Rewrite {
         }
     }
 }
+
+@Suite struct CalibratedPruningTests {
+    @Test func calibrationScoresUnitsByTheirMeasuredContribution() throws {
+        // Unit 0 has the largest down column but never fires; unit 2 fires most: calibration keeps 2 and drops 0.
+        let down: [Float] = [9, 1, 1, 1,
+                             9, 1, 1, 1]   // hidden 2 x intermediate 4
+        let plan = try MLPShrinkPlan(down: down, hidden: 2, intermediate: 4, activationMeans: [0, 0.5, 3, 1],
+                                     sparsity: 0.5, granularity: 1)
+        #expect(plan.kept == [2, 3])
+        #expect(throws: PruningError.self) {
+            try MLPShrinkPlan(down: down, hidden: 2, intermediate: 4, activationMeans: [1, 1], sparsity: 0.5, granularity: 1)
+        }
+    }
+
+    @Test func calibratedStructuredPruningRunsTheModel() throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let out = try Rewrite.temporary("c")
+        let map = try FilterMap(allow: ["*mlp.up_proj.weight", "*mlp.down_proj.weight"])
+        let text = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20)
+        let s = try ModelPruner.run(input: base, output: out, method: .structured, sparsity: 0.25, filter: map,
+                                    calibrationText: text, calibrationTokens: 128)
+        #expect(s.changed.count == 6)
+        let c = try SafetensorsCheckpoint(path: out)
+        #expect(c.files[0].metadata["swiftlet.optimization.calibration_tokens"] == "128")
+        #expect(try Engine(path: out).logits(tokens: Rewrite.tokens, all: false).allSatisfy { $0.allSatisfy(\.isFinite) })
+        // An embedding model cannot be run for calibration: a clear error.
+        guard let minilm = try TestModels.require(TestModels.minilm) else { return }
+        let bert = try FilterMap(allow: ["encoder.layer.*.intermediate.dense.weight", "encoder.layer.*.output.dense.weight"],
+                                 deny: ["*.attention.output.dense.weight"])
+        #expect(throws: (any Error).self) {
+            try ModelPruner.run(input: minilm, output: try Rewrite.temporary("b"), method: .structured, sparsity: 0.25,
+                                filter: bert, calibrationText: text)
+        }
+    }
+}

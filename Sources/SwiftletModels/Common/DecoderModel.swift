@@ -130,6 +130,7 @@ public final class DecoderModel: @unchecked Sendable {
                 multiply(plan.gateUp, n: n, s, pool)
                 let F = c.ffnSize
                 perToken(n, pool) { i in activate(s.gate + i * F, s.up + i * F, F) }
+                if let observe = s.mlpObserver { observe(l, s.gate, n, F) }
                 quantize(s.gate, width: F, n: n, for: plan.down, s, pool)
                 multiply(plan.down, n: n, s, pool)
             }

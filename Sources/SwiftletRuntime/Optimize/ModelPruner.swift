@@ -27,7 +27,8 @@ public enum ModelPruner {
     /// Prunes `input` into `output` at `sparsity` with `method` (gradual is magnitude at the given
     /// step's sparsity: the caller walks the schedule).
     public static func run(input: String, output: String, method: PruningMethod, sparsity: Double,
-                           granularity: Int = 32, filter: FilterMap? = nil, progress: RewriteProgress = .silent) throws -> RewriteSummary {
+                           granularity: Int = 32, filter: FilterMap? = nil, calibrationText: String? = nil,
+                           calibrationTokens: Int = 2048, progress: RewriteProgress = .silent) throws -> RewriteSummary {
         let started = Date()
         guard sparsity >= 0 && sparsity < 1 else { throw RuntimeError("--sparsity must be in [0, 1), got \(sparsity)") }
         let source = try RewriteSource(path: input)
@@ -60,11 +61,25 @@ public enum ModelPruner {
             throw RuntimeError("structured MLP pruning shrinks every layer's MLP to \(keepCount) of \(intermediate) units, but the filter "
                 + "selects \(units.count) of \(layerCount(source)) MLPs (up and down must both be selected in every layer)")
         }
+        // With a calibration text, units are scored by their measured contribution (mean |h_i| * ||down_:,i||).
+        var means: [[Double]]?
+        if let calibrationText, !units.isEmpty {
+            means = try MLPCalibration.activationMeans(model: input, text: calibrationText, tokens: calibrationTokens)
+        }
         let cache = PlanCache()
         func plan(_ u: MLPUnitNames) throws -> MLPShrinkPlan {
             if let p = cache.plans[u.up] { return p }
             let up = try source.tensor(u.up)
             let hidden = up.dims[0], inter = up.dims.dropFirst().reduce(1, *)
+            if let means {
+                guard let l = MLPCalibration.layer(of: u.up), l < means.count, means[l].count == inter else {
+                    throw RuntimeError("no calibration statistics for \(u.up)")
+                }
+                let p = try MLPShrinkPlan(down: try TensorFloats.read(try source.tensor(u.down)), hidden: hidden, intermediate: inter,
+                                          activationMeans: means[l], sparsity: sparsity, granularity: granularity)
+                cache.plans[u.up] = p
+                return p
+            }
             let p = try MLPShrinkPlan(gate: try u.gate.map { try TensorFloats.read(try source.tensor($0)) }, up: try TensorFloats.read(up),
                                       down: try TensorFloats.read(try source.tensor(u.down)), hidden: hidden, intermediate: inter,
                                       sparsity: sparsity, granularity: granularity)
@@ -105,10 +120,11 @@ public enum ModelPruner {
                 return try TensorFloats.encode(w, as: floatType)
             })
         }
-        let notes: [(String, String)] = [("swiftlet.optimization.prune", method.rawValue),
+        var notes: [(String, String)] = [("swiftlet.optimization.prune", method.rawValue),
                                          ("swiftlet.optimization.sparsity", String(sparsity)),
                                          ("swiftlet.optimization.filter", filter.json.encoded),
                                          ("swiftlet.optimization.source", input)]
+        if means != nil { notes.append(("swiftlet.optimization.calibration_tokens", String(calibrationTokens))) }
         var metadata: [(String, GGUFValue)] = []
         var config: JSONValue?
         if let g = source.gguf {
