@@ -96,17 +96,14 @@ public final class GGUFFileWriter {
     }
 
     public let path: String
-    let partial: String
     let alignment: Int
     let tensors: [Tensor]
-    private var handle: FileHandle
+    private let file: PartialFile
     private var next = 0
-    private var written = 0
 
     /// Creates `path.partial` and writes the header; `metadata` keys must be unique.
     public init(path: String, metadata: [(String, GGUFValue)], tensors: [Tensor], alignment: Int = 32) throws {
         self.path = path
-        partial = path + ".partial"
         self.alignment = alignment
         self.tensors = tensors
         var seen = Set<String>()
@@ -122,12 +119,7 @@ public final class GGUFFileWriter {
         if alignment != 32 { meta.append(("general.alignment", .uint32(UInt32(alignment)))) }
         var header = GGUFEncoding.header(metadata: meta, tensors: entries)
         header += [UInt8](repeating: 0, count: Self.padded(header.count, alignment) - header.count)
-        guard FileManager.default.createFile(atPath: partial, contents: Data(header)),
-              let h = FileHandle(forWritingAtPath: partial) else {
-            throw GGUFError(path, "cannot create \(partial)")
-        }
-        handle = h
-        try handle.seekToEnd()
+        file = try PartialFile(path: path, header: header) { GGUFError(path, $0) }
     }
 
     /// Appends the next tensor's bytes (exactly its declared size).
@@ -137,26 +129,19 @@ public final class GGUFFileWriter {
         guard bytes.count == t.byteCount else {
             throw GGUFError(path, "tensor \(t.name): \(bytes.count) bytes written, \(t.byteCount ?? -1) declared")
         }
-        try handle.write(contentsOf: Data(bytes))
-        let pad = Self.padded(bytes.count, alignment) - bytes.count
-        if pad > 0 { try handle.write(contentsOf: Data(count: pad)) }
+        try file.write(bytes)
+        try file.pad(Self.padded(bytes.count, alignment) - bytes.count)
         next += 1
     }
 
     /// Checks every tensor was written, syncs, and renames the file into place.
     public func finish() throws {
         guard next == tensors.count else { throw GGUFError(path, "\(tensors.count - next) tensors were never written") }
-        try handle.synchronize()
-        try handle.close()
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
+        try file.commit()
     }
 
     /// Removes the partial file (after a failure).
-    public func abandon() {
-        try? handle.close()
-        try? FileManager.default.removeItem(atPath: partial)
-    }
+    public func abandon() { file.abandon() }
 
     static func padded(_ n: Int, _ a: Int) -> Int { (n + a - 1) / a * a }
 }

@@ -17,14 +17,12 @@ public final class SafetensorsFileWriter {
     }
 
     public let path: String
-    let partial: String
     let tensors: [Tensor]
-    private let handle: FileHandle
+    private let file: PartialFile
     private var next = 0
 
     public init(path: String, tensors: [Tensor], metadata: [(String, String)] = []) throws {
         self.path = path
-        partial = path + ".partial"
         self.tensors = tensors
         var members: [(String, JSONValue)] = []
         if !metadata.isEmpty { members.append(("__metadata__", .object(metadata.map { ($0.0, .string($0.1)) }))) }
@@ -39,12 +37,7 @@ public final class SafetensorsFileWriter {
         var bytes: [UInt8] = []
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { bytes += $0 }
         bytes += header
-        guard FileManager.default.createFile(atPath: partial, contents: Data(bytes)),
-              let h = FileHandle(forWritingAtPath: partial) else {
-            throw SafetensorsError(path, "cannot create \(partial)")
-        }
-        handle = h
-        try handle.seekToEnd()
+        file = try PartialFile(path: path, header: bytes) { SafetensorsError(path, $0) }
     }
 
     /// Appends the next tensor's bytes (exactly its declared size).
@@ -52,20 +45,14 @@ public final class SafetensorsFileWriter {
         guard next < tensors.count, bytes.count == tensors[next].byteCount else {
             throw SafetensorsError(path, "tensor bytes do not match the declared tensors")
         }
-        try handle.write(contentsOf: Data(bytes))
+        try file.write(bytes)
         next += 1
     }
 
     public func finish() throws {
         guard next == tensors.count else { throw SafetensorsError(path, "\(tensors.count - next) tensors were never written") }
-        try handle.synchronize()
-        try handle.close()
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: partial, toPath: path)
+        try file.commit()
     }
 
-    public func abandon() {
-        try? handle.close()
-        try? FileManager.default.removeItem(atPath: partial)
-    }
+    public func abandon() { file.abandon() }
 }
