@@ -111,3 +111,17 @@ enum ModelPath {
         return isDirectory.boolValue
     }
 }
+
+/// What kind of model a path holds: a text generator, or an embedding model (a BERT checkpoint folder).
+public enum ModelKind: CustomStringConvertible, Sendable {
+    case decoder, embedding
+
+    /// A missing path is an error that says so.
+    public static func of(_ path: String) throws -> ModelKind {
+        guard try ModelPath.isFolder(path), let json = FileManager.default.contents(atPath: path + "/config.json") else { return .decoder }
+        // The model types BertModel.load accepts.
+        return ["bert", "BertModel"].contains(try HFConfigLoader.modelType(json, path: path + "/config.json")) ? .embedding : .decoder
+    }
+
+    public var description: String { self == .decoder ? "a text generator" : "an embedding model" }
+}

@@ -105,7 +105,7 @@ public struct Evaluation: Sendable {
     /// Runs every phase; one result per model, the base first.
     public func run(text: String, progress: (EvaluationProgress) -> Void = { _ in }) throws -> [ModelEvaluation] {
         var results = try paths.enumerated().map { i, path in
-            ModelEvaluation(model: path, role: i == 0 ? .base : .candidate, sizeBytes: try ModelFiles.sizeBytes(path))
+            ModelEvaluation(model: path, role: i == 0 ? .base : .candidate, sizeBytes: Int64(try ModelSize.bytes(path)))
         }
         let kinds = try paths.map(ModelKind.of)
         for (path, kind) in zip(paths, kinds) where kind != kinds[0] {
@@ -191,32 +191,5 @@ struct TextReference {
                 ?? (tokens.count < base.tokens.count ? tokens.count : nil) else { return }
         let at = { (ids: [Int32]) in k < ids.count ? "id \(ids[k])" : "the end" }
         throw RuntimeError("\(path) tokenizes the text differently from the base \(basePath) (token \(k): \(at(tokens)) vs \(at(base.tokens))): \(why)")
-    }
-}
-
-/// What kind of model a path holds: a text generator, or an embedding model (a BERT checkpoint folder).
-enum ModelKind: CustomStringConvertible {
-    case decoder, embedding
-
-    /// A missing path is an error that says so.
-    static func of(_ path: String) throws -> ModelKind {
-        guard try ModelPath.isFolder(path), let json = FileManager.default.contents(atPath: path + "/config.json") else { return .decoder }
-        // The model types BertModel.load accepts.
-        return ["bert", "BertModel"].contains(try HFConfigLoader.modelType(json, path: path + "/config.json")) ? .embedding : .decoder
-    }
-
-    var description: String { self == .decoder ? "a text generator" : "an embedding model" }
-}
-
-enum ModelFiles {
-    /// Bytes on disk: the file, or a folder's weight files (*.safetensors, *.gguf).
-    static func sizeBytes(_ path: String) throws -> Int64 {
-        let fm = FileManager.default
-        guard try ModelPath.isFolder(path) else { return Int64(try fm.attributesOfItem(atPath: path)[.size] as? Int ?? 0) }
-        var total: Int64 = 0
-        for name in try fm.contentsOfDirectory(atPath: path) where name.hasSuffix(".safetensors") || name.hasSuffix(".gguf") {
-            total += Int64(try fm.attributesOfItem(atPath: path + "/" + name)[.size] as? Int ?? 0)
-        }
-        return total
     }
 }

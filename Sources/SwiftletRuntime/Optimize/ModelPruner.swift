@@ -109,7 +109,7 @@ public enum ModelPruner {
                 continue
             }
             guard filter.selects(name, dims: t.dims) else {
-                out.append(PlannedTensor(name: name, dims: t.dims, type: t.type, action: "kept") { try TensorFloats.raw(t) })
+                out.append(.kept(t))
                 continue
             }
             let action = method == .structured ? "rows zeroed \(Int((sparsity * 100).rounded()))%" : "magnitude \(Int((sparsity * 100).rounded()))%"
@@ -145,7 +145,7 @@ public enum ModelPruner {
         }
         try RewriteWriter.write(out, source: source, to: output, metadata: metadata, config: config, notes: notes, progress: progress)
         return RewriteSummary(output: output, tensors: out.count, changed: out.filter { $0.action != "kept" }.map { ($0.name, $0.action) },
-                              inputBytes: source.weightBytes, outputBytes: ModelSize.bytes(output),
+                              inputBytes: try source.weightBytes(), outputBytes: try ModelSize.bytes(output),
                               seconds: Date().timeIntervalSince(started))
     }
 

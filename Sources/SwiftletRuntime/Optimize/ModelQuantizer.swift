@@ -43,19 +43,19 @@ public enum ModelQuantizer {
         if let g = source.gguf {
             metadata = g.metadataKeys.filter { !["general.alignment", "general.file_type"].contains($0) && !$0.hasPrefix("swiftlet.") }
                 .compactMap { k in g.metadata[k].map { (k, $0) } }
-            if let type = fileType(method, compatible: llamaCompatible, groupSize: groupSize) {
+            if let type = fileType(method, compatible: llamaCompatible) {
                 metadata.append(("general.file_type", .uint32(type)))
             }
         }
         try RewriteWriter.write(plan, source: source, to: output, metadata: metadata, config: nil, notes: notes, progress: progress)
         return RewriteSummary(output: output, tensors: plan.count,
                               changed: plan.filter { $0.action != "kept" }.map { ($0.name, $0.action) },
-                              inputBytes: source.weightBytes, outputBytes: ModelSize.bytes(output),
+                              inputBytes: try source.weightBytes(), outputBytes: try ModelSize.bytes(output),
                               seconds: Date().timeIntervalSince(started))
     }
 
     /// llama.cpp's general.file_type for the outputs it reads (ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_Q4_1).
-    static func fileType(_ method: String, compatible: Bool, groupSize: Int) -> UInt32? {
+    static func fileType(_ method: String, compatible: Bool) -> UInt32? {
         switch method {
         case "f32": return 0
         case "f16": return 1
@@ -69,7 +69,7 @@ public enum ModelQuantizer {
                            folder: Bool, pool: ThreadPool) throws -> PlannedTensor {
         let k = t.dims.first ?? 0
         let rows = t.dims.dropFirst().reduce(1, *)
-        let kept = PlannedTensor(name: t.name, dims: t.dims, type: t.type, action: "kept", produce: { try TensorFloats.raw(t) })
+        let kept = PlannedTensor.kept(t)
         // Dequantize: quantized and 2-D float tensors become f32/f16; 1-D f32 (norms, biases) stays f32.
         if method == "f32" || method == "f16" {
             let target: GGMLType = method == "f16" && t.dims.count > 1 ? .f16 : .f32

@@ -17,9 +17,7 @@ public final class RewriteSource {
 
     public init(path: String) throws {
         self.path = path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw RuntimeError("\(path): no such file or folder") }
-        if isDir.boolValue {
+        if try ModelPath.isFolder(path) {
             guard FileManager.default.fileExists(atPath: path + "/config.json") else {
                 throw RuntimeError("\(path): a checkpoint folder needs a config.json")
             }
@@ -45,20 +43,18 @@ public final class RewriteSource {
     }
 
     /// Bytes of all weights on disk.
-    public var weightBytes: Int { ModelSize.bytes(path) }
+    public func weightBytes() throws -> Int { try ModelSize.bytes(path) }
 }
 
 /// Model size on disk: a file's size, or the weight files (*.safetensors, *.gguf) of a folder.
 public enum ModelSize {
-    public static func bytes(_ path: String) -> Int {
+    public static func bytes(_ path: String) throws -> Int {
         let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { return 0 }
-        func size(_ p: String) -> Int { ((try? fm.attributesOfItem(atPath: p))?[.size] as? NSNumber)?.intValue ?? 0 }
-        if !isDir.boolValue { return size(path) }
-        return ((try? fm.contentsOfDirectory(atPath: path)) ?? [])
+        func size(_ p: String) throws -> Int { (try fm.attributesOfItem(atPath: p)[.size] as? NSNumber)?.intValue ?? 0 }
+        guard try ModelPath.isFolder(path) else { return try size(path) }
+        return try fm.contentsOfDirectory(atPath: path)
             .filter { $0.hasSuffix(".safetensors") || $0.hasSuffix(".gguf") }
-            .reduce(0) { $0 + size(path + "/" + $1) }
+            .reduce(0) { try $0 + size(path + "/" + $1) }
     }
 }
 
@@ -92,8 +88,7 @@ public enum RewriteWriter {
         do {
             for (i, t) in plan.enumerated() {
                 progress.report(i, plan.count, t.name, t.action)
-                let bytes = try t.produce()
-                try bytes.withUnsafeBytes { try write($0) }
+                try t.emit(write)
             }
             try finish()
             progress.report(plan.count, plan.count, "", "")
@@ -115,8 +110,6 @@ public enum RewriteWriter {
         for name in try fm.contentsOfDirectory(atPath: source.path) {
             let isWeights = name.hasSuffix(".safetensors") || name == "model.safetensors.index.json"
                 || name.hasSuffix(".bin") || name.hasSuffix(".partial")
-            var isDir: ObjCBool = false
-            fm.fileExists(atPath: source.path + "/" + name, isDirectory: &isDir)
             if isWeights { continue }
             try fm.copyItem(atPath: source.path + "/" + name, toPath: output + "/" + name)
         }

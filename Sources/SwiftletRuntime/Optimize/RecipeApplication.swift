@@ -14,7 +14,7 @@ public enum RecipeApplication {
     public static func apply(_ recipe: OptimizationRecipe, recipeText: String, to model: String,
                              cacheDirectory: String = cacheDirectory, log: (String) -> Void) throws -> String {
         let attributes = try FileManager.default.attributesOfItem(atPath: model)
-        let stamp = "\((model as NSString).standardizingPath)|\(ModelSize.bytes(model))|"
+        let stamp = "\((model as NSString).standardizingPath)|\(try ModelSize.bytes(model))|"
             + "\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)|\(recipeText)"
         let isFile = (attributes[.type] as? FileAttributeType) != .typeDirectory
         let name = ((model as NSString).lastPathComponent as NSString).deletingPathExtension

@@ -14,8 +14,27 @@ public struct PlannedTensor {
     public var type: GGMLType
     /// What happened to it, for the summary ("hqq4 g64", "kept", "pruned 25% rows", ...).
     public var action: String
-    /// Computes the tensor's bytes (called once, when the writer reaches it).
-    public var produce: () throws -> [UInt8]
+    /// Hands the tensor's bytes to the writer (called once, when the writer reaches it).
+    public var emit: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+
+    public init(name: String, dims: [Int], type: GGMLType, action: String,
+                emit: @escaping ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+        self.name = name
+        self.dims = dims
+        self.type = type
+        self.action = action
+        self.emit = emit
+    }
+
+    /// A tensor whose bytes are computed when the writer reaches it.
+    public init(name: String, dims: [Int], type: GGMLType, action: String, produce: @escaping () throws -> [UInt8]) {
+        self.init(name: name, dims: dims, type: type, action: action) { write in try produce().withUnsafeBytes(write) }
+    }
+
+    /// A tensor copied as it is stored: its bytes go from the mapped source to the writer.
+    public static func kept(_ t: SourceTensor) -> PlannedTensor {
+        PlannedTensor(name: t.name, dims: t.dims, type: t.type, action: "kept") { write in try write(try TensorFloats.raw(t)) }
+    }
 
     public var rows: Int { dims.dropFirst().reduce(1, *) }
     public var byteCount: Int { type.byteCount(rows: rows, rowLength: dims.first ?? 0) ?? 0 }
@@ -62,13 +81,13 @@ enum TensorFloats {
         }
     }
 
-    /// A tensor's bytes exactly as stored.
-    static func raw(_ t: SourceTensor) throws -> [UInt8] {
+    /// A tensor's bytes exactly as stored, in place in the mapped source.
+    static func raw(_ t: SourceTensor) throws -> UnsafeRawBufferPointer {
         let rows = t.dims.dropFirst().reduce(1, *)
         guard let n = t.type.byteCount(rows: rows, rowLength: t.dims.first ?? 0) else {
             throw RuntimeError("tensor \(t.name): size unknown for \(t.type)")
         }
-        return Array(UnsafeRawBufferPointer(start: t.data, count: n))
+        return UnsafeRawBufferPointer(start: t.data, count: n)
     }
 }
 

@@ -51,7 +51,7 @@ public final class ServerState: @unchecked Sendable {
         log("loading model \(modelPath)")
         let t0 = Date()
         do {
-            if Self.isEmbeddingModel(modelPath) {
+            if (try? ModelKind.of(modelPath)) == .embedding {
                 let e = try Embedder(path: modelPath, threads: threads)
                 log(String(format: "loaded embedding model %@ (%d dimensions) in %.2f s", modelPath, e.model.dimension,
                            Date().timeIntervalSince(t0)))
@@ -76,13 +76,6 @@ public final class ServerState: @unchecked Sendable {
         } catch {
             fail("\(error)")
         }
-    }
-
-    /// Whether `path` is a checkpoint folder whose config.json names an embedding model (bert).
-    static func isEmbeddingModel(_ path: String) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path + "/config.json"),
-              let json = try? JSONValue.parse(data) else { return false }
-        return json["model_type"]?.string == "bert"
     }
 
     /// Marks setup as done without a model of its own (the caller supplies the service).
