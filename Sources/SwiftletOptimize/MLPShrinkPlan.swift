@@ -32,18 +32,8 @@ public struct MLPShrinkPlan: Sendable, Equatable {
         for matrix in [gate, up].compactMap({ $0 }) {
             for (i, norm) in StructuredPruning.rowNorms(matrix, rows: intermediate, k: hidden).enumerated() { scores[i] *= norm }
         }
-        var columns = [Double](repeating: 0, count: intermediate)
-        for h in 0..<hidden {
-            for i in 0..<intermediate {
-                let x = Double(down[h * intermediate + i])
-                columns[i] += x * x
-            }
-        }
-        for i in 0..<intermediate { scores[i] *= columns[i].squareRoot() }
-        let rank = scores.map { $0.isNaN ? -.infinity : $0 }
-        self.intermediate = intermediate
-        self.scores = scores
-        kept = scores.indices.sorted { (-rank[$0], $0) < (-rank[$1], $1) }.prefix(keep).sorted()
+        for (i, norm) in Self.columnNorms(down, hidden: hidden, intermediate: intermediate).enumerated() { scores[i] *= norm }
+        self.init(intermediate: intermediate, scores: scores, keep: keep)
     }
 
     /// Plans the shrink from calibration statistics: unit i scores mean|h_i| * ||down_:,i||, where
@@ -56,6 +46,20 @@ public struct MLPShrinkPlan: Sendable, Equatable {
                 + "\(down.count) and \(activationMeans.count)")
         }
         let keep = try Self.keepCount(intermediate: intermediate, sparsity: sparsity, granularity: granularity)
+        let columns = Self.columnNorms(down, hidden: hidden, intermediate: intermediate)
+        self.init(intermediate: intermediate, scores: (0..<intermediate).map { activationMeans[$0] * columns[$0] }, keep: keep)
+    }
+
+    /// Keeps the `keep` highest-scoring units (the lower index first among equal scores; NaN lowest).
+    private init(intermediate: Int, scores: [Double], keep: Int) {
+        let rank = scores.map { $0.isNaN ? -.infinity : $0 }
+        self.intermediate = intermediate
+        self.scores = scores
+        kept = scores.indices.sorted { (-rank[$0], $0) < (-rank[$1], $1) }.prefix(keep).sorted()
+    }
+
+    /// The L2 norm of each column of down (hidden rows of intermediate values).
+    private static func columnNorms(_ down: [Float], hidden: Int, intermediate: Int) -> [Double] {
         var columns = [Double](repeating: 0, count: intermediate)
         for h in 0..<hidden {
             for i in 0..<intermediate {
@@ -63,11 +67,7 @@ public struct MLPShrinkPlan: Sendable, Equatable {
                 columns[i] += x * x
             }
         }
-        let scores = (0..<intermediate).map { activationMeans[$0] * columns[$0].squareRoot() }
-        let rank = scores.map { $0.isNaN ? -.infinity : $0 }
-        self.intermediate = intermediate
-        self.scores = scores
-        kept = scores.indices.sorted { (-rank[$0], $0) < (-rank[$1], $1) }.prefix(keep).sorted()
+        return columns.map { $0.squareRoot() }
     }
 
     /// Units kept for `sparsity`: (1 - sparsity) * intermediate rounded to the nearest multiple of
