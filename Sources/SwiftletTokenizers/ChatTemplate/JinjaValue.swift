@@ -1,5 +1,6 @@
 // Values seen by chat templates: JSON data plus Jinja's undefined and mutable namespaces.
 import Foundation
+import SwiftletCore
 
 /// An object whose keys keep their insertion order (as Python dicts do), so `tojson` and
 /// `string` print keys in the order the JSON gave them.
@@ -186,21 +187,9 @@ public indirect enum JinjaValue: Sendable, Equatable {
     }
 
     static func jsonQuote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONValue.writeString(s, into: &out)
+        return out
     }
 }
 
