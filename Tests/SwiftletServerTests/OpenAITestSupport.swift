@@ -33,9 +33,14 @@ enum OpenAITest {
 
     /// Waits until `queue` has nothing waiting or running (10 s at most).
     static func drain(_ queue: GenerationQueue) async throws {
+        if try await !drained(queue) { throw TestFailure("the generation queue still has \(queue.load) requests after 10 s") }
+    }
+
+    /// Whether `queue` empties (nothing waiting or running) within 10 s.
+    static func drained(_ queue: GenerationQueue) async throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while queue.load > 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if queue.load > 0 { throw TestFailure("the generation queue still has \(queue.load) requests after 10 s") }
+        return queue.load == 0
     }
 
     struct Reply: Sendable {
