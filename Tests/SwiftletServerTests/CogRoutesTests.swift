@@ -269,12 +269,12 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
         let (app, endpoint) = makeCogApp()
         try await app.test(.live) { client in
             let port = try #require(client.port)
-            try RawHTTP.postThenHangUp(port: port, path: "/predictions", body: #"{"id":"sync-gone","input":{"prompt":"sleep long"}}"#,
-                                       after: 0.5)
-            let deadline = Date().addingTimeInterval(5)
-            while endpoint.service?.lookup("sync-gone")?.status.isTerminal != true && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            // Hang up only once the prediction runs (a loaded machine can take seconds to get there).
+            let fd = try RawHTTP.post(port: port, path: "/predictions", body: #"{"id":"sync-gone","input":{"prompt":"sleep long"}}"#)
+            #expect(try await RawHTTP.eventually { endpoint.service?.lookup("sync-gone")?.status == .processing }, "the prediction never started")
+            close(fd)
+            // Uncancelled, the prediction would succeed after its 15 s of work.
+            _ = try await RawHTTP.eventually { endpoint.service?.lookup("sync-gone")?.status.isTerminal == true }
             #expect(endpoint.service?.lookup("sync-gone")?.status == .canceled)
         }
     }

@@ -57,7 +57,10 @@ extension OpenAILiveTests {
             let port = try #require(c.port)
             // Not streamed: nothing is written until the end, so only the connection watcher can notice.
             let body: JSONValue = ["prompt": "1, 2, 3, 4, 5, 6, 7, 8, 9,", "max_tokens": 3000, "temperature": 0]
-            try RawHTTP.postThenHangUp(port: port, path: "/v1/completions", body: body.encoded, after: 1)
+            // Hang up only once the generation runs, so the test cannot pass on a request never served.
+            let fd = try RawHTTP.post(port: port, path: "/v1/completions", body: body.encoded)
+            #expect(try await RawHTTP.eventually { queue.load > 0 }, "the generation never started")
+            close(fd)
             #expect(try await T.drained(queue), "the generation kept running after the client hung up")
         }
     }
@@ -65,15 +68,21 @@ extension OpenAILiveTests {
 
 /// A bare HTTP/1.1 client over a socket, for hanging up in the middle of a response.
 enum RawHTTP {
-    /// Sends a JSON POST, waits `seconds` without reading, and closes the connection.
-    static func postThenHangUp(port: Int, path: String, body: String, after seconds: Double) throws {
+    /// Sends a JSON POST and returns the open socket, unread; the caller closes it to hang up.
+    static func post(port: Int, path: String, body: String) throws -> Int32 {
         let fd = try connected(port)
-        defer { close(fd) }
         let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
         let bytes = Array(request.utf8)
-        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw T.TestFailure("send failed: errno \(errno)") }
-        usleep(useconds_t(seconds * 1e6))
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { close(fd); throw T.TestFailure("send failed: errno \(errno)") }
+        return fd
+    }
+
+    /// Polls `condition` every 20 ms for up to `seconds`; whether it became true.
+    static func eventually(_ seconds: Double = 60, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        return condition()
     }
 
     static func connected(_ port: Int) throws -> Int32 {
