@@ -18,6 +18,9 @@ public final class Engine: @unchecked Sendable {
     public let pool: ThreadPool
     /// Largest number of prompt tokens evaluated in one batch.
     public let maxBatch: Int
+    /// Pages weights in and out around their use when the model runs under a memory budget
+    /// (layer streaming); nil when every weight stays mapped.
+    public internal(set) var residency: WeightResidency?
 
     /// Loads a GGUF file or a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json),
     /// detecting the architecture from either.
@@ -62,7 +65,7 @@ public final class Engine: @unchecked Sendable {
     public func step(_ token: Int32, cache: KVCache, scratch: DecoderScratch,
                      onLogits: (UnsafeBufferPointer<Float>) -> Void) throws {
         try [token].withUnsafeBufferPointer { b in
-            try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last) { _, row in onLogits(row) }
+            try model.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .last, residency: residency) { _, row in onLogits(row) }
         }
     }
 
@@ -77,7 +80,7 @@ public final class Engine: @unchecked Sendable {
                 let chunk = UnsafeBufferPointer(rebasing: all[start..<(start + n)])
                 let isLastChunk = start + n == all.count
                 let base = start
-                try model.forward(chunk, cache: cache, scratch: scratch, pool: pool, logits: logits) { i, row in
+                try model.forward(chunk, cache: cache, scratch: scratch, pool: pool, logits: logits, residency: residency) { i, row in
                     if logits == .all || isLastChunk { onLogits(base + i, row) }
                 }
                 start += n

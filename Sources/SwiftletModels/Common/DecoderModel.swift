@@ -19,6 +19,8 @@ public final class DecoderModel: @unchecked Sendable {
     /// Whether sliding layers have a rope of their own (Gemma 3's local base).
     let hasLocalRope: Bool
     let cacheKernels: CacheKernels
+    /// The output projection as one row range (when no residency splits it).
+    let wholeOutput: [Range<Int>]
 
     public init(config: DecoderConfig, weights: DecoderWeights) {
         self.config = config
@@ -29,6 +31,7 @@ public final class DecoderModel: @unchecked Sendable {
                          frequencies: config.slidingRopeFrequencies)
         hasLocalRope = config.slidingRopeBase != nil || config.slidingRopeFrequencies != nil
         cacheKernels = config.cacheType == .f16 ? .f16 : .f32
+        wholeOutput = [0..<config.vocabSize]
     }
 
     public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
@@ -62,8 +65,9 @@ public final class DecoderModel: @unchecked Sendable {
 
     /// Evaluates `tokens` at the positions after those already in `cache`, appends their keys and
     /// values to it, and hands the requested logit rows to `onLogits(indexInBatch, logits)`.
+    /// - residency: told before and after each part of the weights is used (layer streaming).
     public func forward(_ tokens: UnsafeBufferPointer<Int32>, cache: KVCache, scratch s: DecoderScratch,
-                        pool: ThreadPool, logits request: LogitsRequest,
+                        pool: ThreadPool, logits request: LogitsRequest, residency: WeightResidency? = nil,
                         onLogits: (Int, UnsafeBufferPointer<Float>) -> Void) throws {
         let c = config
         let n = tokens.count
@@ -86,10 +90,12 @@ public final class DecoderModel: @unchecked Sendable {
             ropeGlobal.table(position: p0 + i, into: s.ropeGlobal + i * c.ropeDims)
             if hasLocalRope { ropeLocal.table(position: p0 + i, into: s.ropeLocal + i * c.ropeDims) }
         }
+        residency?.releaseEmbeddingRows(tokens)
 
         for l in 0..<weights.layers.count {
             let w = weights.layers[l]
             let plan = s.plans[l]
+            try residency?.acquire(.layer(l))
             // Attention block.
             perToken(n, pool) { i in Vector.rmsNorm(s.x + i * H, w.attnNorm.values, s.xn + i * H, H, eps: c.normEps) }
             quantize(s.xn, width: H, n: n, for: plan.qkv, s, pool)
@@ -138,10 +144,12 @@ public final class DecoderModel: @unchecked Sendable {
                 if let pn = w.postFfnNorm { Vector.rmsNorm(s.tmp + i * H, pn.values, s.tmp + i * H, H, eps: c.normEps) }
                 Vector.add(s.x + i * H, s.tmp + i * H, H)
             }
+            residency?.release(.layer(l))
         }
         cache.count = p0 + n
 
-        // Output projection, in chunks of logitRows rows.
+        // Output projection, in chunks of logitRows rows (and of the weights' rows when streamed).
+        let outputChunks = residency?.outputChunks ?? wholeOutput
         let first = request == .last ? n - 1 : 0
         var start = first
         while start < n {
@@ -150,7 +158,11 @@ public final class DecoderModel: @unchecked Sendable {
                 Vector.rmsNorm(s.x + (start + i) * H, weights.outputNorm.values, s.xn + i * H, H, eps: c.normEps)
             }
             quantize(s.xn, width: H, n: rows, for: s.outputPlan, s, pool)
-            multiply(s.outputPlan, n: rows, s, pool)
+            for (chunk, range) in outputChunks.enumerated() {
+                try residency?.acquire(.output(chunk: chunk))
+                multiply(s.outputPlan, n: rows, s, pool, within: range)
+                residency?.release(.output(chunk: chunk))
+            }
             for i in 0..<rows {
                 let row = s.logits + i * c.vocabSize
                 if let cap = c.finalLogitSoftcap { Vector.softcap(row, c.vocabSize, cap: cap) }
@@ -226,12 +238,15 @@ public final class DecoderModel: @unchecked Sendable {
         }
     }
 
-    /// y = W x for each job, all in one dispatch: every thread takes its share of each W's rows.
-    func multiply(_ jobs: [MatmulJob], n: Int, _ s: DecoderScratch, _ pool: ThreadPool) {
+    /// y = W x for each job, all in one dispatch: every thread takes its share of each W's rows
+    /// (of the rows `within`, when given: the rest of y is left as it is).
+    func multiply(_ jobs: [MatmulJob], n: Int, _ s: DecoderScratch, _ pool: ThreadPool, within: Range<Int>? = nil) {
         pool.run { t, threads in
             for job in jobs {
                 let w = job.linear, y = job.out
-                let rows = ThreadPool.chunk(w.outputs, part: t, of: threads, granule: 16)
+                let range = within ?? 0..<w.outputs
+                let share = ThreadPool.chunk(range.count, part: t, of: threads, granule: 16)
+                let rows = (range.lowerBound + share.lowerBound)..<(range.lowerBound + share.upperBound)
                 if rows.isEmpty { continue }
                 let k = w.kernels
                 let xq = UnsafeRawPointer(s.buffer(for: k.activationType))

@@ -14,6 +14,8 @@ public struct SourceTensor: @unchecked Sendable {
 public protocol TensorSource: AnyObject, Sendable {
     var tensorNames: [String] { get }
     func tensor(_ name: String) -> SourceTensor?
+    /// The mapped files the tensors' bytes live in (layer streaming pages them in and out).
+    var mappedFiles: [MappedFile] { get }
 }
 
 extension GGUFFile: TensorSource {
@@ -22,6 +24,7 @@ extension GGUFFile: TensorSource {
         guard let t = tensorsByName[name] else { return nil }
         return SourceTensor(name: name, type: t.type, dims: t.dims, data: data(t))
     }
+    public var mappedFiles: [MappedFile] { [file] }
 }
 
 extension SafetensorsCheckpoint: TensorSource {
@@ -33,6 +36,7 @@ extension SafetensorsCheckpoint: TensorSource {
         guard let type = info.dtype.ggmlType else { return nil }
         return SourceTensor(name: name, type: type, dims: info.shape.reversed(), data: data)
     }
+    public var mappedFiles: [MappedFile] { files.map(\.file) }
 }
 
 /// The one sanitize step of Hugging Face checkpoints: prefixes renamed (a multimodal wrapper's
@@ -62,4 +66,6 @@ public final class SanitizedTensorSource: TensorSource, @unchecked Sendable {
         guard let from = original[name], let t = base.tensor(from) else { return nil }
         return SourceTensor(name: name, type: t.type, dims: t.dims, data: t.data)
     }
+
+    public var mappedFiles: [MappedFile] { base.mappedFiles }
 }
