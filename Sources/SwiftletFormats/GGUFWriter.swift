@@ -102,10 +102,19 @@ public final class GGUFFileWriter {
     private var next = 0
 
     /// Creates `path.partial` and writes the header; `metadata` keys must be unique.
-    public init(path: String, metadata: [(String, GGUFValue)], tensors: [Tensor], alignment: Int = 32) throws {
+    /// - checksum: keep the XXH64 of every byte written (header, data, padding), for `xxh64`.
+    public init(path: String, metadata: [(String, GGUFValue)], tensors: [Tensor], alignment: Int = 32,
+                checksum: Bool = false) throws {
         self.path = path
         self.alignment = alignment
         self.tensors = tensors
+        let (header, _) = try Self.header(path: path, metadata: metadata, tensors: tensors, alignment: alignment)
+        file = try PartialFile(path: path, header: header, checksum: checksum) { GGUFError(path, $0) }
+    }
+
+    /// The padded header, and the bytes of padded tensor data that follow it.
+    static func header(path: String, metadata: [(String, GGUFValue)], tensors: [Tensor],
+                       alignment: Int) throws -> (header: [UInt8], dataBytes: Int) {
         var seen = Set<String>()
         for (k, _) in metadata where !seen.insert(k).inserted { throw GGUFError(path, "duplicate metadata key \(k)") }
         var entries: [GGUFEncoding.TensorEntry] = []
@@ -119,8 +128,17 @@ public final class GGUFFileWriter {
         if alignment != 32 { meta.append(("general.alignment", .uint32(UInt32(alignment)))) }
         var header = GGUFEncoding.header(metadata: meta, tensors: entries)
         header += [UInt8](repeating: 0, count: Self.padded(header.count, alignment) - header.count)
-        file = try PartialFile(path: path, header: header) { GGUFError(path, $0) }
+        return (header, offset)
     }
+
+    /// The size of the file a writer with these arguments makes.
+    public static func fileSize(metadata: [(String, GGUFValue)], tensors: [Tensor], alignment: Int = 32) throws -> Int {
+        let (header, data) = try header(path: "", metadata: metadata, tensors: tensors, alignment: alignment)
+        return header.count + data
+    }
+
+    /// XXH64 of the file's bytes so far (the whole file after `finish`); nil unless made with `checksum`.
+    public var xxh64: UInt64? { file.digest }
 
     /// Appends the next tensor's bytes (exactly its declared size).
     public func write(_ bytes: UnsafeRawBufferPointer) throws {

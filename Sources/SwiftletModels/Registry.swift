@@ -20,14 +20,27 @@ public enum ArchitectureRegistry {
 
     public static var supported: [String] { gguf.keys.sorted() }
 
-    /// Loads a decoder from a GGUF file, detecting the architecture from its metadata.
-    public static func load(gguf file: GGUFFile) throws -> DecoderModel {
+    /// The configuration and weight names of a GGUF file's architecture, from its metadata.
+    public static func layout(gguf file: GGUFFile) throws -> GGUFLayout {
         guard let arch = file.architecture else { throw ModelError("\(file.path): no general.architecture in the metadata") }
         guard let build = gguf[arch] else {
             throw ModelError("\(file.path): architecture \(arch) is not supported (supported: \(supported.joined(separator: ", ")))")
         }
-        let layout = try build(file)
-        let weights = try DecoderWeights(config: layout.config, source: file, names: layout.names, ignored: WeightNames.ggufIgnored)
+        return try build(file)
+    }
+
+    /// Loads a decoder from a GGUF file, detecting the architecture from its metadata.
+    public static func load(gguf file: GGUFFile) throws -> DecoderModel {
+        try load(gguf: file, tensors: file)
+    }
+
+    /// Loads a decoder configured by `file`'s metadata whose weights come from `tensors` (the
+    /// file itself, or the parts of a split folder whose `model.gguf` is `file`).
+    public static func load(gguf file: GGUFFile, tensors: TensorSource) throws -> DecoderModel {
+        var layout = try layout(gguf: file)
+        // The tensors, not the metadata file, say whether the output is tied (model.gguf holds none).
+        layout.config.tiedEmbeddings = tensors.tensor(WeightNames.name(layout.names, .output)) == nil
+        let weights = try DecoderWeights(config: layout.config, source: tensors, names: layout.names, ignored: WeightNames.ggufIgnored)
         return DecoderModel(config: layout.config, weights: weights)
     }
 
@@ -61,8 +74,9 @@ public enum ArchitectureRegistry {
         "gemma3_text": layout(Gemma3TextConfiguration.self, names: WeightNames.huggingFaceGemma3, normOffset: 1) { try $0.decoderConfig() },
     ]
 
-    /// Loads a decoder from a Hugging Face checkpoint folder (config.json + safetensors).
-    public static func load(checkpoint folder: String) throws -> DecoderModel {
+    /// The configuration and weight names of a Hugging Face checkpoint folder, from its config.json.
+    /// An embedding model (BERT) or an unknown `model_type` is an error saying so.
+    public static func layout(checkpoint folder: String) throws -> CheckpointLayout {
         let configPath = folder + "/config.json"
         guard let json = FileManager.default.contents(atPath: configPath) else {
             throw ModelError("\(folder): no readable config.json")
@@ -74,10 +88,21 @@ public enum ArchitectureRegistry {
         guard let build = huggingFace[type] else {
             throw ModelError("\(configPath): model_type \(type) is not supported (supported: \(huggingFace.keys.sorted().joined(separator: ", ")), and bert for embeddings)")
         }
-        var layout = try build(json, configPath)
-        let file: SafetensorsCheckpoint
-        do { file = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
-        let source = SanitizedTensorSource(file, renames: WeightNames.huggingFaceRenames,
+        return try build(json, configPath)
+    }
+
+    /// Loads a decoder from a Hugging Face checkpoint folder (config.json + safetensors). With
+    /// `tensors`, the weights come from there instead of the folder's safetensors (a split folder
+    /// of a checkpoint: config.json beside the part files); they go through the same sanitize step.
+    public static func load(checkpoint folder: String, tensors: TensorSource? = nil) throws -> DecoderModel {
+        var layout = try layout(checkpoint: folder)
+        let base: TensorSource
+        if let tensors {
+            base = tensors
+        } else {
+            do { base = try SafetensorsCheckpoint(path: folder) } catch { throw ModelError("\(error)") }
+        }
+        let source = SanitizedTensorSource(base, renames: WeightNames.huggingFaceRenames,
                                            ignoredPrefixes: WeightNames.huggingFaceIgnoredPrefixes)
         // A checkpoint without lm_head ties the output to the embeddings, whatever the flag says.
         layout.config.tiedEmbeddings = source.tensor(WeightNames.name(layout.names, .output)) == nil

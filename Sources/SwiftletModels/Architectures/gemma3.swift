@@ -35,7 +35,6 @@ public enum Gemma3Architecture {
         c.postNorms = true
         c.embeddingScale = Float(hidden).squareRoot()
         if hp.has("final_logit_softcapping") { c.finalLogitSoftcap = try hp.float("final_logit_softcapping") }
-        c.tiedEmbeddings = gguf.tensorsByName["output.weight"] == nil
         try c.validate()
         return c
     }

@@ -48,7 +48,6 @@ public enum LlamaArchitecture {
             c.slidingWindow = try hp.int("attention.sliding_window")
             c.slidingLayers = Array(repeating: true, count: c.layerCount)
         }
-        c.tiedEmbeddings = gguf.tensorsByName["output.weight"] == nil
         try c.validate()
         return c
     }

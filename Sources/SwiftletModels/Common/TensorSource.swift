@@ -52,14 +52,20 @@ public final class SanitizedTensorSource: TensorSource, @unchecked Sendable {
         self.base = base
         var original: [String: String] = [:]
         var names: [String] = []
-        for name in base.tensorNames where !ignoredPrefixes.contains(where: name.hasPrefix) {
-            var new = name
-            if let r = renames.first(where: { name.hasPrefix($0.from) }) { new = r.to + name.dropFirst(r.from.count) }
+        for name in base.tensorNames {
+            guard let new = Self.sanitize(name, renames: renames, ignoredPrefixes: ignoredPrefixes) else { continue }
             original[new] = name
             names.append(new)
         }
         self.original = original
         tensorNames = names
+    }
+
+    /// The name `name` has after the sanitize step, or nil when the text model does not use it.
+    public static func sanitize(_ name: String, renames: [(from: String, to: String)], ignoredPrefixes: [String]) -> String? {
+        if ignoredPrefixes.contains(where: name.hasPrefix) { return nil }
+        guard let r = renames.first(where: { name.hasPrefix($0.from) }) else { return name }
+        return r.to + name.dropFirst(r.from.count)
     }
 
     public func tensor(_ name: String) -> SourceTensor? {

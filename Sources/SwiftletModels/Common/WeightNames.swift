@@ -120,6 +120,29 @@ public enum WeightNames {
         return name
     }
 
+    /// What every per-layer name of `table` starts with, `%d` standing for the layer index
+    /// (`blk.%d.`, `model.layers.%d.`): the per-layer names up to the dot after their index.
+    public static func layerPrefix(_ table: [TensorRole: String]) -> String {
+        let prefixes = Set(table.filter { $0.key.perLayer }.values.map { name -> String in
+            guard let index = name.range(of: "%d.") else { preconditionFailure("per-layer name \(name) has no %d.") }
+            return String(name[..<index.upperBound])
+        })
+        precondition(prefixes.count == 1, "a name table's per-layer names must share one prefix, not \(prefixes.sorted())")
+        return prefixes.first!
+    }
+
+    /// The layer a tensor belongs to under `table`'s naming (its layer prefix with a decimal index,
+    /// `blk.3.` -> 3), or nil for tensors outside the layers (embedding, final norm, output, tables).
+    public static func layer(of name: String, in table: [TensorRole: String]) -> Int? {
+        let prefix = layerPrefix(table)
+        let parts = prefix.components(separatedBy: "%d")
+        guard name.hasPrefix(parts[0]) else { return nil }
+        let rest = name.dropFirst(parts[0].count)
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix(parts[1]) else { return nil }
+        return Int(digits)
+    }
+
     /// The bias tensor that goes with a weight tensor (`x.weight` -> `x.bias`, in both conventions).
     public static func biasName(of weight: String) -> String {
         weight.hasSuffix(".weight") ? String(weight.dropLast(".weight".count)) + ".bias" : weight + ".bias"
