@@ -1,13 +1,20 @@
 // A human-readable summary of a loaded model, for `swiftlet inspect`.
 import Foundation
 import SwiftletFormats
+import SwiftletModels
 
 extension Engine {
     public func describe(fullMetadata: Bool = false) -> String {
         let c = config
         var out: [String] = []
         let source = model.weights.source
-        if let gguf {
+        if let split = SplitTensorSource.underlying(source) {
+            let m = split.store.manifest
+            let bytes = m.parts.reduce(0) { $0 + $1.bytes }
+            out.append("split folder: \(path) (\(m.parts.count) parts: embedding, \(m.layerCount) layers, head; \(source.tensorNames.count) tensors, "
+                + "\(bytes) bytes, compression \(m.compression.rawValue), metadata from \(m.metadataFiles.joined(separator: ", ")))")
+            out.append("  split from \(m.source.path)")
+        } else if let gguf {
             out.append("file: \(path) (GGUF v\(gguf.version), \(gguf.tensors.count) tensors, \(gguf.file.count) bytes)")
         } else {
             out.append("checkpoint folder: \(path) (safetensors, \(source.tensorNames.count) tensors)")

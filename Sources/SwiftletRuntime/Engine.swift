@@ -9,7 +9,8 @@ import SwiftletTokenizers
 /// engine (the caches and scratch live in each call, so nothing leaks between requests).
 public final class Engine: @unchecked Sendable {
     public let path: String
-    /// The GGUF file, when the model is one (nil for a checkpoint folder).
+    /// The GGUF file, when the model is one (nil for a checkpoint folder); for a split GGUF model,
+    /// its metadata-only `model.gguf`.
     public let gguf: GGUFFile?
     public let model: DecoderModel
     public let tokenizer: any Tokenizer
@@ -22,21 +23,25 @@ public final class Engine: @unchecked Sendable {
     /// (layer streaming); nil when every weight stays mapped.
     public internal(set) var residency: WeightResidency?
 
-    /// Loads a GGUF file or a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json),
-    /// detecting the architecture from either.
+    /// Loads a GGUF file, a Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json)
+    /// or a split folder (`swiftlet split`, docs/layer-streaming.md), detecting the architecture.
     /// - threads: worker threads including the caller; nil means one per core.
     public init(path: String, threads: Int? = nil, maxBatch: Int = 512) throws {
         try CPUFeatures.check()
         self.path = path
-        if try ModelPath.isFolder(path) {
+        let isFolder = try ModelPath.isFolder(path)
+        // A split folder (split.json): the weights are the part files' (checked against the
+        // manifest), the rest comes from its model.gguf or its copied checkpoint files.
+        let split = isFolder && SplitStore.isSplitFolder(path) ? try SplitTensorSource(folder: path) : nil
+        if isFolder && split?.store.manifest.container != .gguf {
             gguf = nil
-            model = try ArchitectureRegistry.load(checkpoint: path)
+            model = try ArchitectureRegistry.load(checkpoint: path, tensors: split)
             tokenizer = try TokenizerLoader.load(folder: path)
             chatTemplateSource = try TokenizerLoader.config(folder: path).chatTemplate
         } else {
-            let file = try GGUFFile(path: path)
+            let file = try GGUFFile(path: split == nil ? path : path + "/" + SplitManifest.metadataGGUF)
             gguf = file
-            model = try ArchitectureRegistry.load(gguf: file)
+            model = try ArchitectureRegistry.load(gguf: file, tensors: split ?? file)
             tokenizer = try TokenizerLoader.load(gguf: file)
             chatTemplateSource = file["tokenizer.chat_template"]?.string
         }

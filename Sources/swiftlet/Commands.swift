@@ -8,7 +8,7 @@ import SwiftletTokenizers
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Architecture, hyperparameters, tokenizer and tensors of a model.")
-    @Argument(help: "A GGUF model file or a Hugging Face checkpoint folder.") var model: String
+    @Argument(help: "A GGUF model file, a Hugging Face checkpoint folder or a split folder.") var model: String
     @Flag(help: "Print every metadata value in full.") var all = false
 
     func run() throws {

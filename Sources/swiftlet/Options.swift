@@ -4,7 +4,7 @@ import Foundation
 import SwiftletRuntime
 
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "A GGUF model file or a Hugging Face checkpoint folder (default: SmolLM2-135M-Instruct from scripts/fetch-models).")
+    @Option(name: .long, help: "A GGUF model file, a Hugging Face checkpoint folder or a split folder (default: SmolLM2-135M-Instruct from scripts/fetch-models).")
     var model: String?
 
     @Option(name: .long, help: "Worker threads (default: all cores).")

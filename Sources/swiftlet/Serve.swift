@@ -9,7 +9,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a deployment over HTTP: Cog predictions and OpenAI-compatible routes on one port.")
     @Argument(help: "A deployment name from deployments/ (or a manifest path). Default: smollm3.") var deployment = "smollm3"
-    @Option(name: .long, help: "A GGUF model file or checkpoint folder (default: the deployment's model, else SmolLM2-135M-Instruct).")
+    @Option(name: .long, help: "A GGUF model file, checkpoint folder or split folder (default: the deployment's model, else SmolLM2-135M-Instruct).")
     var model: String?
     @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on.") var port = 5000

@@ -7,5 +7,5 @@ struct Swiftlet: AsyncParsableCommand {
         commandName: "swiftlet",
         abstract: "Run optimized language models on the CPU.",
         subcommands: [Inspect.self, Tokenize.self, Generate.self, Perplexity.self, Bench.self, Logits.self, Embed.self,
-                      Quantize.self, Prune.self, Eval.self, Serve.self])
+                      Quantize.self, Prune.self, Split.self, Eval.self, Serve.self])
 }

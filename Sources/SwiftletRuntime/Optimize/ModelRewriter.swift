@@ -18,6 +18,10 @@ public final class RewriteSource {
     public init(path: String) throws {
         self.path = path
         if try ModelPath.isFolder(path) {
+            if SplitStore.isSplitFolder(path) {
+                let origin = (try? SplitManifest.read(path: path + "/" + SplitManifest.fileName)).map { " (\($0.source.path))" } ?? ""
+                throw RuntimeError("\(path) is a split folder (swiftlet split): use the model it was split from\(origin) instead")
+            }
             guard FileManager.default.fileExists(atPath: path + "/config.json") else {
                 throw RuntimeError("\(path): a checkpoint folder needs a config.json")
             }
@@ -46,7 +50,8 @@ public final class RewriteSource {
     public func weightBytes() throws -> Int { try ModelSize.bytes(path) }
 }
 
-/// Model size on disk: a file's size, or the weight files (*.safetensors, *.gguf) of a folder.
+/// Model size on disk: a file's size, or the weight files (*.safetensors, *.gguf) of a folder (a
+/// checkpoint folder, or a split folder: its parts and model.gguf).
 public enum ModelSize {
     public static func bytes(_ path: String) throws -> Int {
         let fm = FileManager.default
@@ -98,6 +103,14 @@ public enum RewriteWriter {
         }
     }
 
+    /// The entries of a checkpoint folder that are not weights (config.json, tokenizer files, chat
+    /// template, ...): what a rewritten or split folder copies.
+    static func nonWeightFiles(in folder: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder).filter { name in
+            !(name.hasSuffix(".safetensors") || name == "model.safetensors.index.json" || name.hasSuffix(".bin") || name.hasSuffix(".partial"))
+        }.sorted()
+    }
+
     static func writeFolder(_ plan: [PlannedTensor], source: RewriteSource, to output: String, config: JSONValue?,
                             notes: [(String, String)], progress: RewriteProgress) throws {
         let fm = FileManager.default
@@ -107,10 +120,7 @@ public enum RewriteWriter {
             }
         }
         try fm.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for name in try fm.contentsOfDirectory(atPath: source.path) {
-            let isWeights = name.hasSuffix(".safetensors") || name == "model.safetensors.index.json"
-                || name.hasSuffix(".bin") || name.hasSuffix(".partial")
-            if isWeights { continue }
+        for name in try nonWeightFiles(in: source.path) {
             try fm.copyItem(atPath: source.path + "/" + name, toPath: output + "/" + name)
         }
         if let config { try Data((config.encoded + "\n").utf8).write(to: URL(fileURLWithPath: output + "/config.json")) }
