@@ -40,6 +40,7 @@ public enum ModelSplitter {
     /// interrupted split is resumed (finished parts kept when their size and checksum still match,
     /// leftover `.partial` files removed), a complete one is verified and left as it is. `restart`
     /// throws away a split folder made from another source or with other options, and starts over.
+    @discardableResult
     public static func run(input: String, output: String, compression: SplitManifest.Compression = .none,
                            restart: Bool = false, threads: Int? = nil, progress: RewriteProgress = .silent) throws -> SplitSummary {
         try run(input: input, output: output, compression: compression, restart: restart, threads: threads,
@@ -48,6 +49,7 @@ public enum ModelSplitter {
 
     /// - stopAfterParts: for tests, stops with an error once this run has written that many parts,
     ///   leaving the folder as an interruption would.
+    @discardableResult
     static func run(input: String, output: String, compression: SplitManifest.Compression, restart: Bool,
                     threads: Int?, progress: RewriteProgress, stopAfterParts: Int?) throws -> SplitSummary {
         let started = Date()
