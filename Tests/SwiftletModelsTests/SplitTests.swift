@@ -112,6 +112,9 @@ enum SplitFixtures {
         for part in m.parts {
             let file = try GGUFFile(path: out + "/" + part.file)
             #expect(file.metadataKeys == [ModelSplitter.partKey], "\(part.file)")
+            // The size the writer plans up front (for the free-space check) is the size it writes.
+            #expect(try GGUFFileWriter.fileSize(metadata: [(ModelSplitter.partKey, file[ModelSplitter.partKey]!)],
+                                                tensors: file.tensors.map { .init(name: $0.name, dims: $0.dims, type: $0.type) }) == part.bytes)
             #expect(file.file.count == part.bytes && XXH64.hash(UnsafeRawBufferPointer(start: file.file.base, count: file.file.count)) == part.xxh64)
             for t in file.tensors {
                 let o = original.tensorsByName[t.name]!
@@ -129,6 +132,21 @@ enum SplitFixtures {
         #expect(b.describe().hasPrefix("split folder: \(out) (5 parts: embedding, 3 layers, head"))
         #expect(try ModelKind.of(out) == .decoder)
         #expect(try ModelSize.bytes(out) == m.parts.reduce(0) { $0 + $1.bytes } + SplitFixtures.size(out + "/model.gguf"))
+    }
+
+    /// The per-layer prefix comes from each name table; a tensor's layer is the index after it.
+    @Test func layersComeFromTheNameTables() {
+        for table in [WeightNames.gguf, WeightNames.ggufPhi3, WeightNames.ggufMoE] { #expect(WeightNames.layerPrefix(table) == "blk.%d.") }
+        for table in [WeightNames.huggingFaceLlama, WeightNames.huggingFaceGemma3, WeightNames.huggingFacePhi3, WeightNames.huggingFaceMixtral] {
+            #expect(WeightNames.layerPrefix(table) == "model.layers.%d.")
+        }
+        #expect(WeightNames.layer(of: "blk.12.attn_q.weight", in: WeightNames.gguf) == 12)
+        #expect(WeightNames.layer(of: "blk.3.attn_q.bias", in: WeightNames.gguf) == 3)
+        #expect(WeightNames.layer(of: "model.layers.7.block_sparse_moe.experts.5.w1.weight", in: WeightNames.huggingFaceMixtral) == 7)
+        for outside in ["token_embd.weight", "output.weight", "rope_freqs.weight", "blk.x.attn_q.weight", "blk.12", "blk..attn_q.weight"] {
+            #expect(WeightNames.layer(of: outside, in: WeightNames.gguf) == nil, "\(outside)")
+        }
+        #expect(WeightNames.layer(of: "model.layers.1.mlp.up_proj.weight", in: WeightNames.gguf) == nil)
     }
 
     /// Every family's name table puts each tensor in its layer, and the split loads to the same model.
