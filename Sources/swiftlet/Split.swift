@@ -21,6 +21,10 @@ struct Split: ParsableCommand {
     @Option(help: "Worker threads for --compress (default: all cores).") var threads: Int?
     @Flag(help: "Print the summary as JSON.") var json = false
 
+    func validate() throws {
+        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be in 1...256") }
+    }
+
     func run() throws {
         var compression = SplitManifest.Compression.none
         if let compress {

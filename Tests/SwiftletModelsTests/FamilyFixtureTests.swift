@@ -28,7 +28,7 @@ private func load(_ family: String) throws -> (DecoderModel, Expected) {
 }
 
 /// Logits of every position of `tokens`, evaluated in batches of `batch` tokens.
-private func allLogits(_ m: DecoderModel, _ tokens: [Int32], batch: Int, pool: ThreadPool) throws -> [[Float]] {
+func allLogits(_ m: DecoderModel, _ tokens: [Int32], batch: Int, pool: ThreadPool) throws -> [[Float]] {
     let cache = m.makeCache(capacity: 64)
     let scratch = m.makeScratch(maxBatch: batch, contextCapacity: 64, threads: pool.threadCount, logitRows: batch)
     var rows: [[Float]] = []

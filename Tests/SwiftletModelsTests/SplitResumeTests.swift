@@ -87,6 +87,12 @@ private func contents(_ path: String) -> Data? { fm.contents(atPath: path) }
         }
         #expect(try fm.contentsOfDirectory(atPath: out) == ["notes.txt"])
         #expect { try ModelSplitter.run(input: source, output: out + "/notes.txt") } throws: { "\($0)".contains("exists and is not a folder") }
+        // Nor may a split land inside the checkpoint folder it copies files from.
+        let checkpoint = SplitFixtures.hf + "/qwen2-chat"
+        #expect { try ModelSplitter.run(input: checkpoint, output: checkpoint + "/split") } throws: {
+            "\($0)".contains("lies inside the checkpoint folder")
+        }
+        #expect(!fm.fileExists(atPath: checkpoint + "/split"))
     }
 
     @Test func onlyDecoderModelsAreSplit() throws {

@@ -66,16 +66,9 @@ enum SplitFixtures {
         return try GGUFWriter.temporaryFile(w.bytes(), name: "tiny.gguf")
     }
 
-    /// Logits of every position of `tokens` from a model, in one batch.
+    /// Logits of every position of `tokens` from a model (FamilyFixtureTests' helper).
     static func logits(_ m: DecoderModel, _ tokens: [Int32]) throws -> [[Float]] {
-        let pool = ThreadPool(threads: 2)
-        let cache = m.makeCache(capacity: tokens.count)
-        let scratch = m.makeScratch(maxBatch: tokens.count, contextCapacity: tokens.count, threads: pool.threadCount, logitRows: tokens.count)
-        var rows: [[Float]] = []
-        try tokens.withUnsafeBufferPointer { b in
-            try m.forward(b, cache: cache, scratch: scratch, pool: pool, logits: .all) { _, r in rows.append(Array(r)) }
-        }
-        return rows
+        try allLogits(m, tokens, batch: tokens.count, pool: ThreadPool(threads: 2))
     }
 
     /// Positions where two logit rows pick the same top token.

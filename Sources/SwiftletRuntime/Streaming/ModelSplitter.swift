@@ -58,6 +58,9 @@ public enum ModelSplitter {
         }
         let source = try RewriteSource(path: input)
         let identity = try sourceIdentity(input)
+        if source.isFolder && existingAncestor(output).appending("/").hasPrefix(identity.path + "/") {
+            throw RuntimeError("\(output) lies inside the checkpoint folder \(input); choose a folder outside it")
+        }
         let pool = compression == .none ? nil : ThreadPool(threads: threads ?? ThreadPool.coreCount, spinIterations: 0)
         let plan = try makePlan(source, compression: compression, pool: pool)
         let metadataFiles = source.isFolder ? try RewriteWriter.nonWeightFiles(in: source.path) : [SplitManifest.metadataGGUF]
@@ -90,7 +93,7 @@ public enum ModelSplitter {
             return try summary(written: 0, reused: reused, complete: true)
         }
 
-        // Everything is checked before the folder is touched: the free space last.
+        // Nothing is written before the free space is checked (a --restart has removed the old split).
         var needed = try metadataBytes(source, files: metadataFiles)
         for (part, done) in zip(plan.parts, finished) where done == nil {
             needed += try GGUFFileWriter.fileSize(metadata: part.metadata, tensors: part.entries)
@@ -192,14 +195,17 @@ public enum ModelSplitter {
     static func sourceIdentity(_ path: String) throws -> SplitManifest.Source {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let fm = FileManager.default
-        func modified(_ p: String) throws -> Double {
-            (try fm.attributesOfItem(atPath: p)[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        /// Modification time of a regular file; nil for folders and other entries.
+        func modified(_ p: String) throws -> Double? {
+            let a = try fm.attributesOfItem(atPath: p)
+            guard a[.type] as? FileAttributeType == .typeRegular else { return nil }
+            return (a[.modificationDate] as? Date)?.timeIntervalSince1970
         }
-        var latest: Double
+        let latest: Double
         if try ModelPath.isFolder(absolute) {
-            latest = try fm.contentsOfDirectory(atPath: absolute).map { try modified(absolute + "/" + $0) }.max() ?? 0
+            latest = try fm.contentsOfDirectory(atPath: absolute).compactMap { try modified(absolute + "/" + $0) }.max() ?? 0
         } else {
-            latest = try modified(absolute)
+            latest = try modified(absolute) ?? 0
         }
         return SplitManifest.Source(path: absolute, bytes: try ModelSize.bytes(absolute), modified: latest)
     }
