@@ -71,8 +71,9 @@ extension Engine {
                            prefillTokS: median(prefill), decodeTokS: median(decode),
                            prefillRuns: prefill, decodeRuns: decode, peakRssMB: ProcessMemory.peakResidentMB(),
                            streaming: streamer.map {
-                               StreamingBench(plan: $0.plan, prefill: prefillStats, decode: decodeStats, decodeSeconds: decodeSeconds,
-                                              diskBytes: diskBytes, tokens: gen * reps)
+                               StreamingBench(streamer: $0, prefill: prefillStats, decode: decodeStats, decodeSeconds: decodeSeconds,
+                                              diskBytes: diskBytes, tokens: gen * reps, kvCacheBytes: cache.byteCount,
+                                              activationBytes: scratch.byteCount)
                            })
     }
 }

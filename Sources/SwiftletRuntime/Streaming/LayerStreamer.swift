@@ -10,6 +10,9 @@ import SwiftletModels
 public final class LayerStreamer: WeightResidency, @unchecked Sendable {
     public let plan: StreamingPlan
     public let outputChunks: [Range<Int>]
+    /// The process's resident memory once every weight was dropped, before the pinned units were
+    /// read: what the process needs besides weights, caches and activations (code, tokenizer).
+    public let baselineResidentMB: Double
     private let state: StreamState
     private let embedding: Linear
 
@@ -27,6 +30,8 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
         // Whatever loading touched goes; pinned units are read now.
         for f in state.files { f.adviseRandomAccess() }
         for u in layers + output where !u.pinned { for r in u.ranges { r.file.release(offset: r.offset, count: r.count) } }
+        ProcessMemory.releaseFreeMemory()
+        baselineResidentMB = ProcessMemory.residentMB()
         for u in layers + output where u.pinned {
             for r in u.ranges { try r.file.populate(offset: r.offset, count: r.count) }
         }

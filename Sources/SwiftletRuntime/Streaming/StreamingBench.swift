@@ -22,6 +22,11 @@ public struct StreamingBench: Sendable, Codable {
     /// Decode counters: units found prefetched, and units the forward pass read itself.
     public var prefetchHits: Int
     public var directLoads: Int
+    /// Resident memory besides weights and buffers (see LayerStreamer.baselineResidentMB), and the
+    /// run's KV cache and activation buffers: peak RSS should stay within baseline + budget + these.
+    public var baselineRssMB: Double
+    public var kvCacheBytes: Int
+    public var activationBytes: Int
 
     enum CodingKeys: String, CodingKey {
         case plan, bytesPerToken = "bytes_per_token", diskBytesPerToken = "disk_bytes_per_token"
@@ -29,9 +34,12 @@ public struct StreamingBench: Sendable, Codable {
         case loadSecondsPerToken = "load_s_per_token", ioHiddenShare = "io_hidden_share"
         case prefillWaitSeconds = "prefill_wait_s", prefillLoadSeconds = "prefill_load_s"
         case prefetchHits = "prefetch_hits", directLoads = "direct_loads"
+        case baselineRssMB = "baseline_rss_mb", kvCacheBytes = "kv_cache_bytes", activationBytes = "activation_bytes"
     }
 
-    init(plan: StreamingPlan, prefill: StreamingStats, decode: StreamingStats, decodeSeconds: Double, diskBytes: Int, tokens: Int) {
+    init(streamer: LayerStreamer, prefill: StreamingStats, decode: StreamingStats, decodeSeconds: Double, diskBytes: Int,
+         tokens: Int, kvCacheBytes: Int, activationBytes: Int) {
+        let plan = streamer.plan
         let n = Double(max(tokens, 1))
         self.plan = plan
         bytesPerToken = Double(decode.bytesLoaded) / n
@@ -44,6 +52,9 @@ public struct StreamingBench: Sendable, Codable {
         prefillLoadSeconds = prefill.loadSeconds
         prefetchHits = decode.prefetchHits
         directLoads = decode.directLoads
+        baselineRssMB = streamer.baselineResidentMB
+        self.kvCacheBytes = kvCacheBytes
+        self.activationBytes = activationBytes
     }
 }
 
