@@ -12,6 +12,8 @@ public struct BenchResult: Sendable, Codable {
     public var prefillRuns: [Double]
     public var decodeRuns: [Double]
     public var peakRssMB: Double
+    /// For a model run under a memory budget: what streaming read and waited for.
+    public var streaming: StreamingBench?
 
     enum CodingKeys: String, CodingKey {
         case engine, threads
@@ -22,6 +24,7 @@ public struct BenchResult: Sendable, Codable {
         case prefillRuns = "prefill_runs"
         case decodeRuns = "decode_runs"
         case peakRssMB = "peak_rss_mb"
+        case streaming
     }
 }
 
@@ -42,20 +45,36 @@ extension Engine {
         let (cache, scratch) = makeSequence(capacity: prompt + gen, promptTokens: prompt)
         var prefill: [Double] = []
         var decode: [Double] = []
+        var prefillStats = StreamingStats(), decodeStats = StreamingStats()
+        var decodeSeconds = 0.0, diskBytes = 0
+        ProcessMemory.resetPeak()
         for _ in 0..<reps {
             cache.truncate(to: 0)
+            let s0 = streamer?.stats
             let t0 = DispatchTime.now().uptimeNanoseconds
             try evaluate(promptTokens, cache: cache, scratch: scratch, logits: .last) { _, _ in }
             let t1 = DispatchTime.now().uptimeNanoseconds
+            let s1 = streamer?.stats, io1 = ProcessIO.readBytes()
             prefill.append(Double(prompt) / (Double(t1 - t0) / 1e9))
             // Which token is fed does not change the cost: feed the text's next tokens.
             for t in follow { try step(t, cache: cache, scratch: scratch) { _ in } }
             let t2 = DispatchTime.now().uptimeNanoseconds
             decode.append(Double(gen) / (Double(t2 - t1) / 1e9))
+            if let s0, let s1, let s2 = streamer?.stats {
+                prefillStats = prefillStats + (s1 - s0)
+                decodeStats = decodeStats + (s2 - s1)
+                decodeSeconds += Double(t2 - t1) / 1e9
+                diskBytes += ProcessIO.readBytes() - io1
+            }
         }
         return BenchResult(threads: pool.threadCount, promptTokens: prompt, genTokens: gen,
                            prefillTokS: median(prefill), decodeTokS: median(decode),
-                           prefillRuns: prefill, decodeRuns: decode, peakRssMB: ProcessMemory.peakResidentMB())
+                           prefillRuns: prefill, decodeRuns: decode, peakRssMB: ProcessMemory.peakResidentMB(),
+                           streaming: streamer.map {
+                               StreamingBench(streamer: $0, prefill: prefillStats, decode: decodeStats, decodeSeconds: decodeSeconds,
+                                              diskBytes: diskBytes, tokens: gen * reps, kvCacheBytes: cache.byteCount,
+                                              activationBytes: scratch.byteCount)
+                           })
     }
 }
 

@@ -133,11 +133,20 @@ struct Bench: ParsableCommand {
     @Option(help: "Prompt tokens (prefill from an empty cache).") var prompt = 512
     @Option(help: "Tokens decoded after the prompt.") var gen = 128
     @Option(help: "Repetitions.") var reps = 3
+    @Flag(help: "With --max-memory: run with prefetch and then without, printing both results as a JSON array.")
+    var comparePrefetch = false
 
     func run() throws {
+        if comparePrefetch && (options.maxMemory == nil || options.noPrefetch) {
+            throw ValidationError("--compare-prefetch needs --max-memory (and not --no-prefetch)")
+        }
         let engine = try options.load()
         let text = try file.map(readText) ?? String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 400)
-        try printJSON(try engine.bench(tokens: engine.tokenize(text), prompt: prompt, gen: gen, reps: reps))
+        let tokens = engine.tokenize(text)
+        let first = try engine.bench(tokens: tokens, prompt: prompt, gen: gen, reps: reps)
+        guard comparePrefetch, let plan = engine.streamer?.plan else { return try printJSON(first) }
+        try engine.streamWeights(budget: plan.budgetBytes, prefetch: false)
+        try printJSON([first, try engine.bench(tokens: tokens, prompt: prompt, gen: gen, reps: reps)])
     }
 }
 

@@ -13,6 +13,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Most prompt tokens evaluated in one batch.")
     var batchSize = 512
 
+    @Option(name: .long, help: "Keep at most this many bytes of weights in memory (K/M/G suffixes, e.g. 64M), streaming the rest from disk layer by layer (best with a folder from `swiftlet split`).")
+    var maxMemory: String?
+
+    @Flag(name: .long, help: "With --max-memory: read each layer only when it is reached, instead of prefetching the next one on a background thread.")
+    var noPrefetch = false
+
     /// Where scripts/fetch-models puts the models.
     static var modelsDirectory: String {
         ProcessInfo.processInfo.environment["SWIFTLET_MODELS"] ?? (NSHomeDirectory() + "/.cache/swiftlet/models")
@@ -27,7 +33,14 @@ struct ModelOptions: ParsableArguments {
         }
         if let t = threads, t < 1 || t > 256 { throw CLIError("--threads must be in 1...256") }
         if batchSize < 1 || batchSize > 8192 { throw CLIError("--batch-size must be in 1...8192") }
-        return try Engine(path: p, threads: threads, maxBatch: batchSize)
+        let budget = try maxMemory.map { try ByteSize.parse($0) }
+        if noPrefetch && budget == nil { throw CLIError("--no-prefetch goes with --max-memory") }
+        let engine = try Engine(path: p, threads: threads, maxBatch: batchSize)
+        if let budget {
+            let plan = try engine.streamWeights(budget: budget, prefetch: !noPrefetch)
+            FileHandle.standardError.write(Data("streaming: \(plan.summary)\n".utf8))
+        }
+        return engine
     }
 }
 

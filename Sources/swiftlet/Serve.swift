@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SwiftletRuntime
 import SwiftletServer
 
 struct Serve: AsyncParsableCommand {
@@ -14,6 +15,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.") var host = "127.0.0.1"
     @Option(name: .long, help: "Port to listen on.") var port = 5000
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .long, help: "Keep at most this many bytes of weights in memory (K/M/G suffixes), streaming the rest layer by layer.")
+    var maxMemory: String?
+    @Flag(name: .long, help: "With --max-memory: no background prefetch of the next layer.") var noPrefetch = false
     @Option(name: .long, help: "Most requests queued or running; more get an at-capacity answer at once.") var queue = 8
     @Option(name: .long, help: "Directory for output artifacts (default: the deployment's).") var outputs: String?
     @Option(name: .long, help: "PUT each output file to this URL + its file name and return the uploaded URL (Cog's --upload-url).")
@@ -41,6 +45,8 @@ struct Serve: AsyncParsableCommand {
         config.host = host
         config.port = port
         config.threads = threads
+        do { config.maxMemory = try maxMemory.map { try ByteSize.parse($0) } } catch { throw ValidationError("--max-memory: \(error)") }
+        config.prefetch = !noPrefetch
         config.queueCapacity = queue
         config.outputsDirectory = outputs
         if let uploadURL {

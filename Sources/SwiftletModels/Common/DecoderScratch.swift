@@ -53,14 +53,18 @@ public final class DecoderScratch: @unchecked Sendable {
     var plans: [LayerPlan] = []
     var outputPlan: [MatmulJob] = []
     private var allocations: [UnsafeMutableRawPointer] = []
+    /// Bytes of every buffer allocated so far (the activations' memory).
+    public private(set) var byteCount = 0
 
     public init(config c: DecoderConfig, maxBatch: Int, contextCapacity: Int, threads: Int, logitRows: Int = 1) {
         self.maxBatch = maxBatch
         self.threads = threads
         self.logitRows = max(1, min(logitRows, maxBatch))
         var allocations: [UnsafeMutableRawPointer] = []
+        var bytes = 0
         func floats(_ n: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) * 4, alignment: 64)
+            bytes += max(n, 1) * 4
             allocations.append(p)
             return p.bindMemory(to: Float.self, capacity: max(n, 1))
         }
@@ -87,12 +91,14 @@ public final class DecoderScratch: @unchecked Sendable {
         quantizedBytes = b * max(c.hiddenSize, c.ffnSize, c.headCount * c.valueDim) * 4
         quantized = Array(repeating: nil, count: 64)
         self.allocations = allocations
+        byteCount = bytes
     }
 
     /// The buffer for activations quantized to `type` (allocated on first use, at load time).
     func buffer(for type: GGMLType) -> UnsafeMutableRawPointer {
         if let p = quantized[Int(type.rawValue)] { return p }
         let p = UnsafeMutableRawPointer.allocate(byteCount: quantizedBytes, alignment: 64)
+        byteCount += quantizedBytes
         allocations.append(p)
         quantized[Int(type.rawValue)] = p
         return p

@@ -16,6 +16,10 @@ public struct ServerConfiguration: Sendable {
     public var modelPath: String?
     public var defaultModelPath: String
     public var threads: Int?
+    /// Most bytes of weights kept in memory (layer streaming); nil keeps the whole model mapped.
+    public var maxMemory: Int?
+    /// With `maxMemory`: read the next layer on a background thread while one computes.
+    public var prefetch = true
     /// Most requests waiting or running at once; more are refused at once (409 / 429).
     public var queueCapacity = 8
     /// Where artifacts go (nil: the deployment's directory).
@@ -87,7 +91,7 @@ public enum ServerApplication {
                     return
                 }
             }
-            state.setUp(modelPath: modelPath, threads: c.threads) { queue in
+            state.setUp(modelPath: modelPath, threads: c.threads, maxMemory: c.maxMemory, prefetch: c.prefetch) { queue in
                 endpoint.service = CogService(predictor: DeploymentSetup.textPredictor(c.deployment, queue: queue, outputs: c.outputsDirectory),
                                               capacity: c.queueCapacity, uploader: uploader)
             }

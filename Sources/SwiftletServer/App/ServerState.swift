@@ -46,8 +46,10 @@ public final class ServerState: @unchecked Sendable {
     }
 
     /// Loads the model at `path` into a generation queue; a failure becomes SETUP_FAILED with its reason.
-    /// `onReady` runs with the queue before the status turns READY.
-    public func setUp(modelPath: String, threads: Int?, onReady: (GenerationQueue) -> Void = { _ in }) {
+    /// `maxMemory` streams the weights under that budget (layer streaming). `onReady` runs with the
+    /// queue before the status turns READY.
+    public func setUp(modelPath: String, threads: Int?, maxMemory: Int? = nil, prefetch: Bool = true,
+                      onReady: (GenerationQueue) -> Void = { _ in }) {
         log("loading model \(modelPath)")
         let t0 = Date()
         do {
@@ -63,6 +65,9 @@ public final class ServerState: @unchecked Sendable {
                 return
             }
             let engine = try Engine(path: modelPath, threads: threads)
+            if let maxMemory {
+                log("streaming: " + (try engine.streamWeights(budget: maxMemory, prefetch: prefetch)).summary)
+            }
             let metrics = self.metrics
             let q = GenerationQueue(engine: engine, capacity: queueCapacity) { metrics.recordGeneration($0) }
             log(String(format: "loaded %@ (%@, %d layers) in %.2f s", modelPath, engine.config.architecture,

@@ -1,0 +1,217 @@
+// Layer streaming: a model runs with only a budget of its weights resident. Units that fit stay
+// pinned; the others are read when the forward pass reaches them (the next one on a background
+// thread while the current one computes) and dropped from memory and the page cache after use.
+import Foundation
+import SwiftletCore
+import SwiftletModels
+
+/// A WeightResidency over memory-mapped weights: residency is managed with madvise/fadvise, so
+/// the forward pass reads the same bytes at the same addresses as without streaming.
+public final class LayerStreamer: WeightResidency, @unchecked Sendable {
+    public let plan: StreamingPlan
+    public let outputChunks: [Range<Int>]
+    /// The process's resident memory once every weight was dropped, before the pinned units were
+    /// read: what the process needs besides weights, caches and activations (code, tokenizer).
+    public let baselineResidentMB: Double
+    private let state: StreamState
+    private let embedding: Linear
+
+    /// Plans `model` under `budget` bytes of weights, reads the pinned units, drops everything
+    /// else, and starts the prefetch thread when the plan has room for it.
+    public init(model: DecoderModel, budget: Int, prefetch: Bool) throws {
+        var (layers, output, chunks) = try StreamUnits.of(model)
+        plan = try StreamingPlan.make(budget: budget, prefetch: prefetch, layers: &layers, output: &output)
+        outputChunks = chunks
+        embedding = model.weights.embedding
+        var units: [WeightPart: StreamUnit] = [:]
+        for u in layers + output { units[u.part] = u }
+        let order = (layers + output).filter { !$0.pinned }.map(\.part)
+        state = StreamState(units: units, order: order, prefetch: plan.prefetch)
+        // Whatever loading touched goes; pinned units are read now.
+        for f in state.files { f.adviseRandomAccess() }
+        for u in layers + output where !u.pinned { for r in u.ranges { r.file.release(offset: r.offset, count: r.count) } }
+        ProcessMemory.releaseFreeMemory()
+        baselineResidentMB = ProcessMemory.residentMB()
+        for u in layers + output where u.pinned {
+            for r in u.ranges { try r.file.populate(offset: r.offset, count: r.count) }
+        }
+        if plan.prefetch { state.startLoader() }
+    }
+
+    deinit { state.stop() }
+
+    public var stats: StreamingStats { state.withLock { state.stats } }
+
+    public func acquire(_ part: WeightPart) throws { try state.acquire(part) }
+
+    public func release(_ part: WeightPart) { state.release(part) }
+
+    /// Drops the pages of the rows read, unless a resident unit holds them (a tied head's chunk).
+    public func releaseEmbeddingRows(_ tokens: UnsafeBufferPointer<Int32>) {
+        state.withLock { state.stats.passes += 1 }
+        let files = [embedding.weights].compactMap { p in state.files.first { $0.contains(p) } }
+        guard let file = files.first else { return }
+        let base = embedding.weights - file.base
+        for t in tokens {
+            let row = FileRange(file: file, offset: base + Int(t) * embedding.rowBytes, count: embedding.rowBytes)
+            if !state.holds(row) { file.release(offset: row.offset, count: row.count, outward: true) }
+        }
+    }
+}
+
+/// The streamer's shared state, also held by the prefetch thread (so the thread never keeps the
+/// streamer alive). Every field is guarded by `lock`.
+final class StreamState: @unchecked Sendable {
+    let units: [WeightPart: StreamUnit]
+    /// Streamed units in forward order; the one after the last is the first (the next pass).
+    let order: [WeightPart]
+    let next: [WeightPart: WeightPart]
+    let prefetch: Bool
+    let files: [MappedFile]
+    private let lock = NSCondition()
+    var stats = StreamingStats()
+    /// Streamed units fully read and mapped.
+    private var resident = Set<WeightPart>()
+    /// The unit the prefetch thread is reading, and whether it was asked to stop.
+    private var loading: WeightPart?
+    private var cancelLoading = false
+    /// The unit the prefetch thread should read next.
+    private var target: WeightPart?
+    /// The unit the forward pass is reading itself (the prefetch thread leaves it alone).
+    private var readingDirectly: WeightPart?
+    private var loadError: Error?
+    private var stopping = false
+
+    init(units: [WeightPart: StreamUnit], order: [WeightPart], prefetch: Bool) {
+        self.units = units
+        self.order = order
+        self.prefetch = prefetch
+        var next: [WeightPart: WeightPart] = [:]
+        for (i, p) in order.enumerated() { next[p] = order[(i + 1) % order.count] }
+        self.next = next
+        var files: [MappedFile] = []
+        for u in units.values { for r in u.ranges where !files.contains(where: { $0 === r.file }) { files.append(r.file) } }
+        self.files = files
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// Blocks until `part` is resident: found prefetched, waited for, or read here.
+    func acquire(_ part: WeightPart) throws {
+        guard let u = units[part], !u.pinned else { return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        defer { lock.unlock() }
+        // A prefetch that guessed wrong (the head read again for the next rows of logits) goes.
+        if let other = loading, other != part {
+            cancelLoading = true
+            while loading != nil { lock.wait() }
+        }
+        for other in resident where other != part { drop(other) }
+        while loading == part { lock.wait() }
+        if let e = loadError {
+            loadError = nil
+            throw e
+        }
+        if resident.contains(part) {
+            stats.prefetchHits += 1
+        } else {
+            // Not prefetched (prefetch off, or the thread has not started on it yet): read it here.
+            if target == part { target = nil }
+            readingDirectly = part
+            lock.unlock()
+            let t = DispatchTime.now().uptimeNanoseconds
+            let result = Result { try load(u) { false } }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+            lock.lock()
+            readingDirectly = nil
+            stats.loadSeconds += seconds
+            stats.directLoads += 1
+            _ = try result.get()
+            stats.bytesLoaded += u.bytes
+            resident.insert(part)
+        }
+        stats.waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        if prefetch, let n = next[part], n != part, !resident.contains(n) {
+            target = n
+            lock.broadcast()
+        }
+    }
+
+    func release(_ part: WeightPart) {
+        guard let u = units[part], !u.pinned else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if resident.contains(part) { drop(part) }
+    }
+
+    /// Drops a resident unit's pages (lock held).
+    private func drop(_ part: WeightPart) {
+        resident.remove(part)
+        for r in units[part]!.ranges { r.file.release(offset: r.offset, count: r.count) }
+    }
+
+    /// Whether a pinned or resident unit covers any of `range`'s bytes.
+    func holds(_ range: FileRange) -> Bool {
+        withLock {
+            units.values.contains { u in (u.pinned || resident.contains(u.part) || loading == u.part) && u.ranges.contains { $0.intersects(range) } }
+        }
+    }
+
+    /// Reads a unit's ranges; false when `stop` asked to stop part way.
+    private func load(_ u: StreamUnit, stop: () -> Bool) throws -> Bool {
+        for r in u.ranges where try !r.file.populate(offset: r.offset, count: r.count, shouldStop: stop) { return false }
+        return true
+    }
+
+    func startLoader() {
+        let t = Thread { [self] in loaderLoop() }
+        t.name = "swiftlet-prefetch"
+        t.start()
+    }
+
+    func stop() {
+        withLock {
+            stopping = true
+            cancelLoading = true
+            lock.broadcast()
+        }
+    }
+
+    /// The prefetch thread: reads `target` whenever one is set.
+    private func loaderLoop() {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            while target == nil && !stopping { lock.wait() }
+            if stopping { return }
+            let part = target!
+            target = nil
+            if resident.contains(part) || readingDirectly == part { continue }
+            let u = units[part]!
+            loading = part
+            cancelLoading = false
+            lock.unlock()
+            let t = DispatchTime.now().uptimeNanoseconds
+            let result = Result { try load(u) { withLock { cancelLoading } } }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+            lock.lock()
+            loading = nil
+            stats.loadSeconds += seconds
+            switch result {
+            case .success(true):
+                resident.insert(part)
+                stats.bytesLoaded += u.bytes
+            case .success(false):
+                for r in u.ranges { r.file.release(offset: r.offset, count: r.count) }
+            case .failure(let e):
+                loadError = e
+            }
+            lock.broadcast()
+        }
+    }
+}
