@@ -142,7 +142,7 @@ private func contents(_ path: String) -> Data? { fm.contents(atPath: path) }
 
     @Test func notEnoughDiskSpaceIsAClearError() throws {
         #expect { try DiskSpace.check(needed: 2_500_000_000, available: 1_200_000_000, at: "/data/out") } throws: {
-            "\($0)" == "/data/out: the split needs 2.5 GB, 1.2 GB free on that disk"
+            "\($0)" == "/data/out: the split needs 2.33 GB, 1.12 GB free on that disk"
         }
         try DiskSpace.check(needed: 10, available: 10, at: "/data/out")
         #expect(try DiskSpace.available(at: NSTemporaryDirectory()) > 0)

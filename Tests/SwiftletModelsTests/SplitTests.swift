@@ -244,6 +244,24 @@ enum SplitFixtures {
         #expect(agree >= needed, "\(compression.rawValue): top-1 equal on \(agree) of \(ids.count) positions")
     }
 
+    /// A split folder runs under a memory budget (layer streaming) like the model it came from.
+    @Test func splitFolderStreamsUnderABudget() throws {
+        let source = try SplitFixtures.tinyGGUF()
+        let out = SplitFixtures.folder()
+        defer { SplitFixtures.remove(out); SplitFixtures.remove(source) }
+        try ModelSplitter.run(input: source, output: out)
+        let expected = try Engine(path: source, threads: 2).logits(tokens: SplitFixtures.tokens, all: true)
+        let split = try Engine(path: out, threads: 2)
+        let whole = try split.streamWeights(budget: Int.max / 2)
+        for budget in [whole.slotBytes, whole.modelBytes / 2] {
+            for prefetch in [true, false] {
+                let plan = try split.streamWeights(budget: budget, prefetch: prefetch)
+                #expect(plan.streamedBytesPerPass > 0)
+                #expect(try split.logits(tokens: SplitFixtures.tokens, all: true) == expected, "budget \(budget), prefetch \(prefetch)")
+            }
+        }
+    }
+
     @Test(.serialized, arguments: [TestModels.smollm2, TestModels.gemma3])
     func realModelSplitIsTheSameModel(path: String) throws {
         guard let path = try TestModels.require(path) else { return }

@@ -15,11 +15,6 @@ enum DiskSpace {
     /// Throws a clear error when `needed` bytes do not fit in `available`.
     static func check(needed: Int, available: Int, at path: String) throws {
         guard needed > available else { return }
-        throw RuntimeError("\(path): the split needs \(format(needed)), \(format(available)) free on that disk")
-    }
-
-    /// Bytes as MB or GB with one decimal.
-    static func format(_ bytes: Int) -> String {
-        bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
+        throw RuntimeError("\(path): the split needs \(ByteSize.format(needed)), \(ByteSize.format(available)) free on that disk")
     }
 }
