@@ -54,14 +54,6 @@ public final class MappedFile: @unchecked Sendable {
     /// Whether `pointer` lies inside the mapping.
     public func contains(_ pointer: UnsafeRawPointer) -> Bool { pointer >= base && pointer < base + count }
 
-    /// Tells the kernel reads of this mapping are not sequential: a page fault reads that page
-    /// only, with no read-ahead spilling into bytes nobody asked for (layer streaming asks for
-    /// exactly the ranges it needs with `populate`).
-    public func adviseRandomAccess() {
-        guard count > 0 else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base), count, MADV_RANDOM)
-    }
-
     /// Tells the kernel a byte range will be needed soon (read-ahead).
     public func willNeed(offset: Int, count n: Int) {
         guard let r = pages(offset, n, outward: true) else { return }

@@ -28,7 +28,6 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
         let order = (layers + output).filter { !$0.pinned }.map(\.part)
         state = StreamState(units: units, order: order, prefetch: plan.prefetch)
         // Whatever loading touched goes; pinned units are read now.
-        for f in state.files { f.adviseRandomAccess() }
         for u in layers + output where !u.pinned { for r in u.ranges { r.file.release(offset: r.offset, count: r.count) } }
         ProcessMemory.releaseFreeMemory()
         baselineResidentMB = ProcessMemory.residentMB()
