@@ -140,13 +140,15 @@ struct Bench: ParsableCommand {
         if comparePrefetch && (options.maxMemory == nil || options.noPrefetch) {
             throw ValidationError("--compare-prefetch needs --max-memory (and not --no-prefetch)")
         }
-        let engine = try options.load()
         let text = try file.map(readText) ?? String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 400)
-        let tokens = engine.tokenize(text)
-        let first = try engine.bench(tokens: tokens, prompt: prompt, gen: gen, reps: reps)
-        guard comparePrefetch, let plan = engine.streamer?.plan else { return try printJSON(first) }
-        try engine.streamWeights(budget: plan.budgetBytes, prefetch: false)
-        try printJSON([first, try engine.bench(tokens: tokens, prompt: prompt, gen: gen, reps: reps)])
+        /// One bench on a freshly loaded engine, released before the next one loads.
+        func measure(prefetch: Bool? = nil) throws -> BenchResult {
+            let engine = try options.load(prefetch: prefetch)
+            return try engine.bench(tokens: engine.tokenize(text), prompt: prompt, gen: gen, reps: reps)
+        }
+        guard comparePrefetch else { return try printJSON(try measure()) }
+        // Each mode with its own default threads (prefetch leaves the reading thread a core).
+        try printJSON([try measure(prefetch: true), try measure(prefetch: false)])
     }
 }
 

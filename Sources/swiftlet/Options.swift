@@ -26,7 +26,8 @@ struct ModelOptions: ParsableArguments {
 
     var path: String { model ?? Self.modelsDirectory + "/SmolLM2-135M-Instruct.Q4_1.gguf" }
 
-    func load() throws -> Engine {
+    /// Loads the model; `prefetch` overrides `--no-prefetch` (bench compares both).
+    func load(prefetch: Bool? = nil) throws -> Engine {
         let p = path
         if model == nil && !FileManager.default.fileExists(atPath: p) {
             throw CLIError("the default model is not present at \(p): run scripts/fetch-models first, or pass --model")
@@ -35,9 +36,11 @@ struct ModelOptions: ParsableArguments {
         if batchSize < 1 || batchSize > 8192 { throw CLIError("--batch-size must be in 1...8192") }
         let budget = try maxMemory.map { try ByteSize.parse($0) }
         if noPrefetch && budget == nil { throw CLIError("--no-prefetch goes with --max-memory") }
-        let engine = try Engine(path: p, threads: threads, maxBatch: batchSize)
+        let prefetch = prefetch ?? !noPrefetch
+        let engine = try Engine(path: p, threads: Engine.computeThreads(threads, streaming: budget != nil, prefetch: prefetch),
+                                maxBatch: batchSize)
         if let budget {
-            let plan = try engine.streamWeights(budget: budget, prefetch: !noPrefetch)
+            let plan = try engine.streamWeights(budget: budget, prefetch: prefetch)
             FileHandle.standardError.write(Data("streaming: \(plan.summary)\n".utf8))
         }
         return engine

@@ -1,4 +1,5 @@
 // Running an engine's model under a memory budget (layer streaming).
+import SwiftletCore
 import SwiftletModels
 
 extension Engine {
@@ -13,6 +14,16 @@ extension Engine {
         let streamer = try LayerStreamer(model: model, budget: budget, prefetch: prefetch)
         residency = streamer
         return streamer.plan
+    }
+
+    /// Compute threads for a run: `requested` when given; when streaming with prefetch, one core
+    /// fewer than the machine has, so the reading thread has a core of its own (reading through the
+    /// page cache costs the kernel about a CPU-second per GB here: on 2 cores, a Llama-7B-shaped
+    /// model under a 1 GB budget decoded at 2.7 s/token this way against 4.3 with both cores
+    /// computing); else nil (every core).
+    public static func computeThreads(_ requested: Int?, streaming: Bool, prefetch: Bool) -> Int? {
+        if let requested { return requested }
+        return streaming && prefetch ? max(1, ThreadPool.coreCount - 1) : nil
     }
 
     /// The streamer, when the model runs under a budget.

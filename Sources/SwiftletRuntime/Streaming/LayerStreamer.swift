@@ -27,8 +27,8 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
         for u in layers + output { units[u.part] = u }
         let order = (layers + output).filter { !$0.pinned }.map(\.part)
         state = StreamState(units: units, order: order, prefetch: plan.prefetch)
-        // Whatever loading touched goes; pinned units are read now.
-        for u in layers + output where !u.pinned { for r in u.ranges { r.file.release(offset: r.offset, count: r.count) } }
+        // Everything goes (what loading touched, what an earlier streamer pinned); pinned units are read now.
+        for u in layers + output { for r in u.ranges { r.file.release(offset: r.offset, count: r.count) } }
         ProcessMemory.releaseFreeMemory()
         baselineResidentMB = ProcessMemory.residentMB()
         for u in layers + output where u.pinned {

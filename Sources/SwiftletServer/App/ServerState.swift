@@ -64,7 +64,7 @@ public final class ServerState: @unchecked Sendable {
                 }
                 return
             }
-            let engine = try Engine(path: modelPath, threads: threads)
+            let engine = try Engine(path: modelPath, threads: Engine.computeThreads(threads, streaming: maxMemory != nil, prefetch: prefetch))
             if let maxMemory {
                 log("streaming: " + (try engine.streamWeights(budget: maxMemory, prefetch: prefetch)).summary)
             }
