@@ -15,6 +15,8 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
     public let baselineResidentMB: Double
     private let state: StreamState
     private let embedding: Linear
+    /// The file the embedding rows are read from (the head's when tied, else a file no unit covers).
+    private let embeddingFile: MappedFile?
 
     /// Plans `model` under `budget` bytes of weights, reads the pinned units, drops everything
     /// else, and starts the prefetch thread when the plan has room for it.
@@ -23,6 +25,7 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
         plan = try StreamingPlan.make(budget: budget, prefetch: prefetch, layers: &layers, output: &output)
         outputChunks = chunks
         embedding = model.weights.embedding
+        embeddingFile = model.weights.source.mappedFiles.first { $0.contains(model.weights.embedding.weights) }
         var units: [WeightPart: StreamUnit] = [:]
         for u in layers + output { units[u.part] = u }
         let order = (layers + output).filter { !$0.pinned }.map(\.part)
@@ -48,8 +51,7 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
     /// Drops the pages of the rows read, unless a resident unit holds them (a tied head's chunk).
     public func releaseEmbeddingRows(_ tokens: UnsafeBufferPointer<Int32>) {
         state.withLock { state.stats.passes += 1 }
-        let files = [embedding.weights].compactMap { p in state.files.first { $0.contains(p) } }
-        guard let file = files.first else { return }
+        guard let file = embeddingFile else { return }
         let base = embedding.weights - file.base
         for t in tokens {
             let row = FileRange(file: file, offset: base + Int(t) * embedding.rowBytes, count: embedding.rowBytes)
@@ -66,7 +68,6 @@ final class StreamState: @unchecked Sendable {
     let order: [WeightPart]
     let next: [WeightPart: WeightPart]
     let prefetch: Bool
-    let files: [MappedFile]
     private let lock = NSCondition()
     var stats = StreamingStats()
     /// Streamed units fully read and mapped.
@@ -88,9 +89,6 @@ final class StreamState: @unchecked Sendable {
         var next: [WeightPart: WeightPart] = [:]
         for (i, p) in order.enumerated() { next[p] = order[(i + 1) % order.count] }
         self.next = next
-        var files: [MappedFile] = []
-        for u in units.values { for r in u.ranges where !files.contains(where: { $0 === r.file }) { files.append(r.file) } }
-        self.files = files
     }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
