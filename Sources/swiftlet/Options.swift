@@ -10,8 +10,8 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int?
 
-    @Option(name: .long, help: "Most prompt tokens evaluated in one batch.")
-    var batchSize = 512
+    @Option(name: .long, help: "Most prompt tokens evaluated in one batch (default: 512; with --max-memory, the whole prompt up to 8192, so each streamed layer is read once per prompt).")
+    var batchSize: Int?
 
     @Option(name: .long, help: "Keep at most this many bytes of weights in memory (K/M/G suffixes, e.g. 64M), streaming the rest from disk layer by layer (best with a folder from `swiftlet split`).")
     var maxMemory: String?
@@ -33,12 +33,12 @@ struct ModelOptions: ParsableArguments {
             throw CLIError("the default model is not present at \(p): run scripts/fetch-models first, or pass --model")
         }
         if let t = threads, t < 1 || t > 256 { throw CLIError("--threads must be in 1...256") }
-        if batchSize < 1 || batchSize > 8192 { throw CLIError("--batch-size must be in 1...8192") }
+        if let b = batchSize, b < 1 || b > 8192 { throw CLIError("--batch-size must be in 1...8192") }
         let budget = try maxMemory.map { try ByteSize.parse($0) }
         if noPrefetch && budget == nil { throw CLIError("--no-prefetch goes with --max-memory") }
         let prefetch = prefetch ?? !noPrefetch
         let engine = try Engine(path: p, threads: Engine.computeThreads(threads, streaming: budget != nil, prefetch: prefetch),
-                                maxBatch: batchSize)
+                                maxBatch: batchSize ?? Engine.defaultMaxBatch(streaming: budget != nil))
         if let budget {
             let plan = try engine.streamWeights(budget: budget, prefetch: prefetch)
             FileHandle.standardError.write(Data("streaming: \(plan.summary)\n".utf8))

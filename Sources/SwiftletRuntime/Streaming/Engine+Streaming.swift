@@ -26,6 +26,11 @@ extension Engine {
         return streaming && prefetch ? max(1, ThreadPool.coreCount - 1) : nil
     }
 
+    /// Most prompt tokens per batch when none is asked for: 512, or 8192 when streaming, so a
+    /// prompt goes through each streamed layer once (its activations grow with it; they are outside
+    /// the weight budget).
+    public static func defaultMaxBatch(streaming: Bool) -> Int { streaming ? 8192 : 512 }
+
     /// The streamer, when the model runs under a budget.
     public var streamer: LayerStreamer? { residency as? LayerStreamer }
 }

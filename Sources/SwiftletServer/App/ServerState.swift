@@ -64,7 +64,8 @@ public final class ServerState: @unchecked Sendable {
                 }
                 return
             }
-            let engine = try Engine(path: modelPath, threads: Engine.computeThreads(threads, streaming: maxMemory != nil, prefetch: prefetch))
+            let engine = try Engine(path: modelPath, threads: Engine.computeThreads(threads, streaming: maxMemory != nil, prefetch: prefetch),
+                                    maxBatch: Engine.defaultMaxBatch(streaming: maxMemory != nil))
             if let maxMemory {
                 log("streaming: " + (try engine.streamWeights(budget: maxMemory, prefetch: prefetch)).summary)
             }
