@@ -102,13 +102,20 @@ final class StreamState: @unchecked Sendable {
         guard let u = units[part], !u.pinned else { return }
         let t0 = DispatchTime.now().uptimeNanoseconds
         lock.lock()
-        defer { lock.unlock() }
+        var dropped: [WeightPart] = []
+        defer {
+            lock.unlock()
+            for other in dropped { Self.releasePages(units[other]!) }
+        }
         // A prefetch that guessed wrong (the head read again for the next rows of logits) goes.
         if let other = loading, other != part {
             cancelLoading = true
             while loading != nil { lock.wait() }
         }
-        for other in resident where other != part { drop(other) }
+        for other in resident where other != part {
+            resident.remove(other)
+            dropped.append(other)
+        }
         while loading == part { lock.wait() }
         if let e = loadError {
             loadError = nil
@@ -139,17 +146,17 @@ final class StreamState: @unchecked Sendable {
         }
     }
 
+    /// Drops `part` from memory. The system calls run after the lock is given back, so the
+    /// prefetch thread can start on the next unit meanwhile.
     func release(_ part: WeightPart) {
         guard let u = units[part], !u.pinned else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if resident.contains(part) { drop(part) }
+        guard withLock({ resident.remove(part) != nil }) else { return }
+        Self.releasePages(u)
     }
 
-    /// Drops a resident unit's pages (lock held).
-    private func drop(_ part: WeightPart) {
-        resident.remove(part)
-        for r in units[part]!.ranges { r.file.release(offset: r.offset, count: r.count) }
+    /// Drops a unit's pages from the process and the page cache (lock not held).
+    private static func releasePages(_ u: StreamUnit) {
+        for r in u.ranges { r.file.release(offset: r.offset, count: r.count) }
     }
 
     /// Whether a pinned or resident unit covers any of `range`'s bytes.
@@ -204,7 +211,12 @@ final class StreamState: @unchecked Sendable {
                 resident.insert(part)
                 stats.bytesLoaded += u.bytes
             case .success(false):
-                for r in u.ranges { r.file.release(offset: r.offset, count: r.count) }
+                // Cancelled part way: what was read goes, outside the lock.
+                lock.broadcast()
+                lock.unlock()
+                Self.releasePages(u)
+                lock.lock()
+                continue
             case .failure(let e):
                 loadError = e
             }
