@@ -173,9 +173,25 @@ final class StreamState: @unchecked Sendable {
     }
 
     func startLoader() {
-        let t = Thread { [self] in loaderLoop() }
+        let t = Thread { [self] in
+            // On a core of its own (the last; the forward pass computes on the others): a thread
+            // woken from sleep otherwise often waits milliseconds beside the one that woke it.
+            Self.pinToLastCore()
+            loaderLoop()
+        }
         t.name = "swiftlet-prefetch"
         t.start()
+    }
+
+    /// Binds the calling thread to the machine's last core (glibc's pthread_setaffinity_np, which
+    /// Swift's Glibc module does not expose, looked up by name).
+    static func pinToLastCore() {
+        let cores = ThreadPool.coreCount
+        guard cores > 1, cores <= 1024, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setaffinity_np") else { return }
+        typealias SetAffinity = @convention(c) (pthread_t, Int, UnsafeRawPointer) -> Int32
+        var mask = [UInt8](repeating: 0, count: 128)   // a cpu_set_t: 1024 bits
+        mask[(cores - 1) / 8] |= UInt8(1 << ((cores - 1) % 8))
+        _ = unsafeBitCast(symbol, to: SetAffinity.self)(pthread_self(), mask.count, mask)
     }
 
     func stop() {
