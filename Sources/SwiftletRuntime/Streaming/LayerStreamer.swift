@@ -53,11 +53,24 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
         state.withLock { state.stats.passes += 1 }
         guard let file = embeddingFile else { return }
         let base = embedding.weights - file.base
+        let end = base + embedding.outputs * embedding.rowBytes
         for t in tokens {
             let row = FileRange(file: file, offset: base + Int(t) * embedding.rowBytes, count: embedding.rowBytes)
-            if !state.holds(row) { file.release(offset: row.offset, count: row.count, outward: true) }
+            // A page fault maps the pages around the one asked for too (the kernel's fault-around,
+            // 64 KB): those go as well, unless a resident unit holds them.
+            let lo = max(base, row.offset / Self.faultAround * Self.faultAround)
+            let hi = min(end, (row.end + Self.faultAround - 1) / Self.faultAround * Self.faultAround)
+            let window = FileRange(file: file, offset: lo, count: hi - lo)
+            if !state.holds(window) {
+                file.release(offset: window.offset, count: window.count, outward: true)
+            } else if !state.holds(row) {
+                file.release(offset: row.offset, count: row.count, outward: true)
+            }
         }
     }
+
+    /// Linux's default fault-around window (/sys/kernel/mm/transparent_hugepage/... fault_around_bytes).
+    static let faultAround = 65536
 }
 
 /// The streamer's shared state, also held by the prefetch thread (so the thread never keeps the
