@@ -77,8 +77,7 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
 /// streamer alive). Every field is guarded by `lock`.
 final class StreamState: @unchecked Sendable {
     let units: [WeightPart: StreamUnit]
-    /// Streamed units in forward order; the one after the last is the first (the next pass).
-    let order: [WeightPart]
+    /// The streamed unit after each one in forward order (after the last: the first, of the next pass).
     let next: [WeightPart: WeightPart]
     let prefetch: Bool
     private let lock = NSCondition()
@@ -95,9 +94,9 @@ final class StreamState: @unchecked Sendable {
     private var loadError: Error?
     private var stopping = false
 
+    /// - order: the streamed units in forward order.
     init(units: [WeightPart: StreamUnit], order: [WeightPart], prefetch: Bool) {
         self.units = units
-        self.order = order
         self.prefetch = prefetch
         var next: [WeightPart: WeightPart] = [:]
         for (i, p) in order.enumerated() { next[p] = order[(i + 1) % order.count] }
