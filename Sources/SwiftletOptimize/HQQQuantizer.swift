@@ -65,8 +65,8 @@ public struct HQQParameters: Sendable, Equatable {
 /// layer's input over a calibration text), an element's error counts w_j times, so the criterion is
 /// sum w_j (x - x̂)^2, what a linear layer's output error follows (the diagonal of the input's second
 /// moment, as GPTQ and AWQ weigh it). The guarantee then holds in that weighted error. Each group's weights
-/// are scaled so their largest is 1 (a group of zero weights counts as uniform), which leaves every
-/// choice unchanged and makes uniform weights give exactly the unweighted result.
+/// are scaled so their largest is 1 (a group of zero weights counts as uniform): what is minimized is
+/// the same, and uniform weights give exactly the unweighted result.
 ///
 /// Why the squared error is the default criterion: at the scale of real weights (|e| ~ 1e-3) and the
 /// paper's beta (10 to 12 over 20 iterations), |e|^(p-1) / beta exceeds |e|, so the shrink zeroes every
