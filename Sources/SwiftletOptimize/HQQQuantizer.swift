@@ -26,7 +26,8 @@ public struct HQQParameters: Sendable, Equatable {
     public var criterion: Criterion = .squaredError
 
     /// What the per-input-channel weights of `HQQQuantizer.quantize(channelWeights:)` enter; without
-    /// channel weights this setting changes nothing.
+    /// channel weights this setting changes nothing. `.solver` is the default: on Gemma 3 270M it took
+    /// 4-bit g64 perplexity from 72.5 (`.acceptance`) to 55.3, against RTN's 70.4 (docs/quantization.md).
     public enum ChannelWeighting: Sendable, Equatable {
         /// Only the choice between the solver's min and RTN's, by the weighted `criterion` error; the
         /// solver runs as without weights.
@@ -35,10 +36,10 @@ public struct HQQParameters: Sendable, Equatable {
         /// weighted mean (with the shrink zeroing every error, the weighted least-squares zero).
         case solver
     }
-    public var channelWeighting: ChannelWeighting = .acceptance
+    public var channelWeighting: ChannelWeighting = .solver
 
     public init(lpNorm: Float = 0.7, beta: Float = 10, kappa: Float = 1.01, iterations: Int = 20,
-                earlyStopping: Bool = true, criterion: Criterion = .squaredError, channelWeighting: ChannelWeighting = .acceptance) {
+                earlyStopping: Bool = true, criterion: Criterion = .squaredError, channelWeighting: ChannelWeighting = .solver) {
         self.lpNorm = lpNorm
         self.beta = beta
         self.kappa = kappa

@@ -62,16 +62,16 @@ struct Quantize: ParsableCommand {
     @Option(help: "hqq4/hqq8: a text file to calibrate on (each weight's error weighed by its input channel's mean square).")
     var calibration: String?
     @Option(help: "Tokens of --calibration to run.") var calibrationTokens = 2048
-    @Flag(help: "hqq with --calibration: the solver's zero update is weighted too, not only the choice between it and RTN.")
-    var weightedSolver = false
+    @Flag(help: "hqq with --calibration: weigh only the choice between the solver's zero-point and RTN's, not the solver.")
+    var acceptanceOnly = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
-        if weightedSolver && calibration == nil { throw ValidationError("--weighted-solver needs --calibration") }
+        if acceptanceOnly && calibration == nil { throw ValidationError("--acceptance-only needs --calibration") }
         let text = try calibration.map { try String(contentsOfFile: $0, encoding: .utf8) }
         let s = try ModelQuantizer.run(input: input, output: output, method: method, groupSize: group, filter: try filterMap(filter),
                                        llamaCompatible: llamaCompatible, threads: threads, calibrationText: text,
-                                       calibrationTokens: calibrationTokens, hqqWeighting: weightedSolver ? .solver : .acceptance,
+                                       calibrationTokens: calibrationTokens, hqqWeighting: acceptanceOnly ? .acceptance : .solver,
                                        progress: rewriteProgress())
         printSummary(s, json: json)
     }

@@ -20,7 +20,7 @@ public enum ModelQuantizer {
     public static func run(input: String, output: String, method: String, groupSize: Int = 64,
                            filter: FilterMap? = nil, llamaCompatible: Bool = false, threads: Int? = nil,
                            calibrationText: String? = nil, calibrationTokens: Int = 2048,
-                           hqqWeighting: HQQParameters.ChannelWeighting = .acceptance,
+                           hqqWeighting: HQQParameters.ChannelWeighting = .solver,
                            progress: RewriteProgress = .silent) throws -> RewriteSummary {
         let started = Date()
         guard methods.contains(method) else {
