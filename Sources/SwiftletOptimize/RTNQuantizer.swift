@@ -12,13 +12,14 @@ public enum RTNQuantizer {
     /// size other than 32, 64 or 128, a group that does not divide `k`, or a buffer of the wrong size.
     public static func quantize(_ weights: [Float], rows: Int, k: Int, bits: Int, groupSize: Int = 64,
                                 pool: ThreadPool? = nil) throws -> GroupQuantized {
-        try quantize(weights, rows: rows, k: k, bits: bits, groupSize: groupSize, pool: pool) { _, _, min in min }
+        try quantize(weights, rows: rows, k: k, bits: bits, groupSize: groupSize, pool: pool) { _, _, _, min in min }
     }
 
-    /// Group quantization on the RTN grid, with the min of each group (x, scale, RTN min) -> min possibly
-    /// replaced by `chooseMin` (called from the pool's threads) before the codes are computed.
+    /// Group quantization on the RTN grid, with the min of each group (x, its first column in the row,
+    /// scale, RTN min) -> min possibly replaced by `chooseMin` (called from the pool's threads) before
+    /// the codes are computed.
     static func quantize(_ weights: [Float], rows: Int, k: Int, bits: Int, groupSize: Int, pool: ThreadPool?,
-                         chooseMin: (UnsafePointer<Float>, _ scale: Float, _ min: Float) -> Float) throws -> GroupQuantized {
+                         chooseMin: (UnsafePointer<Float>, _ column: Int, _ scale: Float, _ min: Float) -> Float) throws -> GroupQuantized {
         try validateGroupArguments(count: weights.count, rows: rows, k: k, bits: bits, groupSize: groupSize)
         let groups = rows * k / groupSize
         let maxCode = Float((1 << bits) - 1)
@@ -35,7 +36,7 @@ public enum RTNQuantizer {
                                 let x = w + g * groupSize
                                 let (scale, min) = grid(x, groupSize, maxCode: maxCode)
                                 s[g] = scale
-                                m[g] = scale > 0 ? chooseMin(x, scale, min) : min
+                                m[g] = scale > 0 ? chooseMin(x, g * groupSize % k, scale, min) : min
                                 encode(x, groupSize, scale: scale, min: m[g], maxCode: maxCode, into: c + g * groupSize)
                             }
                         }

@@ -2,6 +2,7 @@
 import Foundation
 import SwiftletCore
 import SwiftletFormats
+import SwiftletModels
 import SwiftletOptimize
 import SwiftletRuntime
 import SwiftletTestSupport
@@ -173,6 +174,84 @@ enum Rewrite {
         #expect(throws: (any Error).self) {
             try ModelPruner.run(input: minilm, output: try Rewrite.temporary("b"), method: .structured, sparsity: 0.25,
                                 filter: bert, calibrationText: text)
+        }
+    }
+}
+
+@Suite struct CalibratedQuantizationTests {
+    static let qwen2 = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+    static let text = String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20)
+
+    /// Each layer shows its four linear inputs in order, with the widths the projections read.
+    @Test func theObserverSeesEveryLinearInput() throws {
+        let engine = try Engine(path: Self.qwen2, threads: 2)
+        let (cache, scratch) = engine.makeSequence(capacity: 32, promptTokens: 32)
+        var seen: [String] = []
+        var hidden: [Float] = []
+        scratch.inputObserver = { input, layer, rows, n, width in
+            seen.append("\(layer) \(input) \(n)x\(width)")
+            if input == .mlpHidden && layer == 1 { hidden = Array(UnsafeBufferPointer(start: rows, count: n * width)) }
+        }
+        var observed: [Float] = []
+        try engine.evaluate(Rewrite.tokens, cache: cache, scratch: scratch, logits: .last) { _, row in observed = Array(row) }
+        let n = Rewrite.tokens.count
+        #expect(seen == (0..<2).flatMap { l in ["\(l) attention \(n)x64", "\(l) attentionOutput \(n)x64", "\(l) mlp \(n)x64", "\(l) mlpHidden \(n)x128"] })
+        #expect(hidden.count == n * 128 && hidden.contains { $0 != 0 })
+        // Observing changes nothing.
+        #expect(try engine.logits(tokens: Rewrite.tokens, all: false)[0] == observed)
+    }
+
+    @Test func tensorsAreLocatedByTheNameTables() {
+        let cases: [(String, TensorRole, Int)] = [
+            ("blk.3.ffn_down.weight", .ffnDown, 3), ("blk.0.attn_output.weight", .attnOutput, 0), ("blk.2.attn_qkv.weight", .attnQKV, 2),
+            ("model.layers.2.self_attn.o_proj.weight", .attnOutput, 2), ("model.layers.11.mlp.gate_up_proj.weight", .ffnGateUp, 11),
+            ("model.layers.7.block_sparse_moe.experts.5.w1.weight", .expertGate, 7), ("blk.1.ffn_up_exps.weight", .expertUp, 1),
+        ]
+        for (name, role, layer) in cases {
+            let found = WeightNames.locate(name)
+            #expect(found?.role == role && found?.layer == layer, "\(name): \(String(describing: found))")
+        }
+        for outside in ["output.weight", "token_embd.weight", "blk.3.attn_q.bias", "model.layers.7.block_sparse_moe.experts.x.w1.weight"] {
+            #expect(WeightNames.locate(outside) == nil, "\(outside)")
+        }
+        #expect(LinearInput(readBy: .expertDown) == nil && LinearInput(readBy: .ffnGateUp) == .mlp)
+    }
+
+    @Test func statisticsBelongToTheTensorsThatReadThem() throws {
+        let s = try LinearInputStatistics(model: Self.qwen2, text: Self.text, tokens: 100)
+        #expect(s.tokens == 100)
+        for (name, width) in [("model.layers.0.self_attn.q_proj.weight", 64), ("model.layers.1.self_attn.o_proj.weight", 64),
+                              ("model.layers.1.mlp.up_proj.weight", 64), ("model.layers.0.mlp.down_proj.weight", 128)] {
+            #expect(s.meanSquare(readBy: name)?.count == width, "\(name)")
+        }
+        #expect(s.meanSquare(readBy: "model.embed_tokens.weight") == nil)
+        // mean x^2 >= (mean |x|)^2, channel by channel.
+        let absolute = try #require(s.meanAbsolute(.mlpHidden))
+        let square = try #require(s.meanSquare(readBy: "model.layers.1.mlp.down_proj.weight"))
+        #expect(zip(absolute[1], square).allSatisfy { $1 >= $0 * $0 * (1 - 1e-9) } && square.contains { $0 > 0 })
+    }
+
+    @Test(arguments: [HQQParameters.ChannelWeighting.acceptance, .solver])
+    func calibratedHQQRunsTheModel(weighting: HQQParameters.ChannelWeighting) throws {
+        let out = try Rewrite.temporary("c")
+        let s = try ModelQuantizer.run(input: Self.qwen2, output: out, method: "hqq4", groupSize: 32, calibrationText: Self.text,
+                                       calibrationTokens: 64, hqqWeighting: weighting)
+        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "hqq4 g32 calibrated" })
+        let c = try SafetensorsCheckpoint(path: out)
+        #expect(c.files[0].metadata["swiftlet.optimization.calibration_tokens"] == "64")
+        let want = try Engine(path: Self.qwen2).logits(tokens: Rewrite.tokens, all: true)
+        let got = try Engine(path: out).logits(tokens: Rewrite.tokens, all: true)
+        let err = Rewrite.maxRelativeError(want, got)
+        #expect(err > 0 && err < 0.6, "max relative logit error \(err)")
+    }
+
+    @Test func calibrationIsOnlyForHQQ() throws {
+        for method in ["rtn4", "int8", "f16"] {
+            let out = try Rewrite.temporary("r")
+            #expect {
+                try ModelQuantizer.run(input: Self.qwen2, output: out, method: method, calibrationText: Self.text)
+            } throws: { "\($0)".contains("applies to hqq4 and hqq8, not \(method)") }
+            #expect(!FileManager.default.fileExists(atPath: out))
         }
     }
 }

@@ -153,3 +153,109 @@ struct HQQComparison {
         }
     }
 }
+
+/// Activation-aware HQQ: errors weighed per input channel (column), sum w_j (x - x̂)^2.
+@Suite struct HQQChannelWeightTests {
+    /// Per-group sum w_j (x - x̂)^2 in Double, j the column of each element.
+    static func weightedErrors(_ x: [Float], _ q: GroupQuantized, _ w: [Float]) -> [Double] {
+        let back = q.dequantized()
+        return (0..<q.groupCount).map { g in
+            (g * q.groupSize..<(g + 1) * q.groupSize).reduce(0.0) { sum, i in
+                let e = Double(x[i]) - Double(back[i])
+                return sum + Double(w[i % q.k]) * e * e
+            }
+        }
+    }
+
+    /// Log-normal channel weights spread over about six orders of magnitude, some exactly 0, the way the
+    /// mean squares of a layer's input channels are (a few massive channels, many quiet ones).
+    static func channelWeights(_ k: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<k).map { j in j % 37 == 5 ? 0 : exp(3 * TestWeights.normal(&rng)) }
+    }
+
+    /// Weights that were a 4-bit grid already, in blocks of 32 with their own scales and mins (the base
+    /// models are dequantized Q4 GGUFs), plus one outlier column.
+    static func gridded(rows: Int, k: Int, seed: UInt64) -> [Float] {
+        var rng = SplitMix64(seed: seed)
+        var w = [Float](repeating: 0, count: rows * k)
+        for b in stride(from: 0, to: w.count, by: 32) {
+            let scale = 0.002 + 0.004 * TestWeights.unit(&rng), min = -8 * scale * (0.5 + TestWeights.unit(&rng))
+            for i in b..<b + 32 { w[i] = min + scale * Float(Int(TestWeights.unit(&rng) * 16)) }
+        }
+        for r in 0..<rows { w[r * k + 3] *= 6 }
+        return w
+    }
+
+    /// Never worse than RTN per group in the weighted error, with either weighting; the acceptance
+    /// weighting is also never worse than unweighted HQQ there (it chooses among the same candidates).
+    @Test(arguments: [4, 8], [32, 64, 128])
+    func neverWorseThanRTNInTheWeightedError(bits: Int, group: Int) throws {
+        let rows = 16, k = 512
+        let weights = Self.channelWeights(k, seed: 20)
+        for (label, x) in [("gaussian", TestWeights.gaussian(rows * k, seed: 21)),
+                           ("heavy-tailed", TestWeights.heavyTailed(rows * k, seed: 22)),
+                           ("gridded", Self.gridded(rows: rows, k: k, seed: 23))] {
+            let rtn = try RTNQuantizer.quantize(x, rows: rows, k: k, bits: bits, groupSize: group)
+            let plain = try HQQQuantizer.quantize(x, rows: rows, k: k, bits: bits, groupSize: group)
+            let r = Self.weightedErrors(x, rtn, weights), p = Self.weightedErrors(x, plain, weights)
+            for weighting in [HQQParameters.ChannelWeighting.acceptance, .solver] {
+                let q = try HQQQuantizer.quantize(x, rows: rows, k: k, bits: bits, groupSize: group,
+                                                  parameters: HQQParameters(channelWeighting: weighting), channelWeights: weights)
+                #expect(q.scales == rtn.scales)
+                let h = Self.weightedErrors(x, q, weights)
+                // The quantizer sums in Float; allow for that against these Double sums.
+                let worse = (0..<r.count).count { h[$0] > r[$0] * (1 + 1e-5) + 1e-20 }
+                #expect(worse == 0, "\(label) \(weighting): worse than RTN in the weighted error on \(worse) of \(r.count) groups")
+                if weighting == .acceptance {
+                    let worsePlain = (0..<r.count).count { h[$0] > p[$0] * (1 + 1e-5) + 1e-20 }
+                    #expect(worsePlain == 0, "\(label): worse than unweighted HQQ in the weighted error on \(worsePlain) groups")
+                }
+                let total = { (a: [Double]) in a.reduce(0, +) }
+                #expect(total(h) <= total(r), "\(label) \(weighting)")
+                if group == 64 { print(String(format: "%@ %d-bit g%d %@: weighted error vs RTN: unweighted HQQ %+.2f%%, weighted %+.2f%%", label, bits, group,
+                             "\(weighting)", 100 * (total(p) / total(r) - 1), 100 * (total(h) / total(r) - 1))) }
+            }
+        }
+    }
+
+    /// Uniform weights, of any size, and all-zero ones give exactly the unweighted result.
+    @Test func uniformWeightsAreTheUnweightedResult() throws {
+        let rows = 8, k = 256
+        for x in [TestWeights.heavyTailed(rows * k, seed: 24), Self.gridded(rows: rows, k: k, seed: 25)] {
+            for criterion in [HQQParameters.Criterion.squaredError, .lpObjective] {
+                for weighting in [HQQParameters.ChannelWeighting.acceptance, .solver] {
+                    let parameters = HQQParameters(criterion: criterion, channelWeighting: weighting)
+                    let plain = try HQQQuantizer.quantize(x, rows: rows, k: k, bits: 4, parameters: parameters)
+                    for c: Float in [1, 3.7, 1e-9, 0] {
+                        let q = try HQQQuantizer.quantize(x, rows: rows, k: k, bits: 4, parameters: parameters,
+                                                          channelWeights: Array(repeating: c, count: k))
+                        #expect(q == plain, "\(criterion) \(weighting), weights \(c)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Weights on a few channels pull the zero-point towards fitting them: the weighted solver lowers the
+    /// weighted error below what choosing between the unweighted solver and RTN reaches.
+    @Test func theWeightedSolverFitsTheHeavyChannels() throws {
+        let rows = 64, k = 256
+        let x = TestWeights.heavyTailed(rows * k, seed: 26), weights = Self.channelWeights(k, seed: 27)
+        let rtn = try RTNQuantizer.quantize(x, rows: rows, k: k, bits: 4)
+        let errors = try [HQQParameters.ChannelWeighting.acceptance, .solver].map { weighting in
+            Self.weightedErrors(x, try HQQQuantizer.quantize(x, rows: rows, k: k, bits: 4, parameters: HQQParameters(channelWeighting: weighting),
+                                                             channelWeights: weights), weights).reduce(0, +)
+        }
+        let r = Self.weightedErrors(x, rtn, weights).reduce(0, +)
+        print(String(format: "weighted error vs RTN: acceptance %+.2f%%, solver %+.2f%%", 100 * (errors[0] / r - 1), 100 * (errors[1] / r - 1)))
+        #expect(errors[1] < errors[0] && errors[0] < r)
+    }
+
+    @Test func badChannelWeightsAreErrors() {
+        let x = TestWeights.gaussian(4 * 64, seed: 28)
+        for w: [Float] in [Array(repeating: 1, count: 63), Array(repeating: -1, count: 64), [.nan] + Array(repeating: 1, count: 63)] {
+            #expect(throws: QuantizationError.self) { try HQQQuantizer.quantize(x, rows: 4, k: 64, bits: 4, channelWeights: w) }
+        }
+    }
+}

@@ -98,6 +98,7 @@ public final class DecoderModel: @unchecked Sendable {
             try residency?.acquire(.layer(l))
             // Attention block.
             perToken(n, pool) { i in Vector.rmsNorm(s.x + i * H, w.attnNorm.values, s.xn + i * H, H, eps: c.normEps) }
+            s.inputObserver?(.attention, l, s.xn, n, H)
             quantize(s.xn, width: H, n: n, for: plan.qkv, s, pool)
             multiply(plan.qkv, n: n, s, pool)
             let sliding = c.isSliding(l)
@@ -120,6 +121,7 @@ public final class DecoderModel: @unchecked Sendable {
             }
             attend(layer: l, n: n, p0: p0, sliding: sliding, cache, s, pool)
             let attWidth = c.headCount * c.valueDim
+            s.inputObserver?(.attentionOutput, l, s.att, n, attWidth)
             quantize(s.att, width: attWidth, n: n, for: plan.o, s, pool)
             multiply(plan.o, n: n, s, pool)
             perToken(n, pool) { i in
@@ -129,6 +131,7 @@ public final class DecoderModel: @unchecked Sendable {
             }
 
             // MLP block.
+            s.inputObserver?(.mlp, l, s.xn, n, H)
             if let moe = plan.moe {
                 mixture(moe, n: n, s, pool)
             } else {
@@ -136,7 +139,7 @@ public final class DecoderModel: @unchecked Sendable {
                 multiply(plan.gateUp, n: n, s, pool)
                 let F = c.ffnSize
                 perToken(n, pool) { i in activate(s.gate + i * F, s.up + i * F, F) }
-                if let observe = s.mlpObserver { observe(l, s.gate, n, F) }
+                s.inputObserver?(.mlpHidden, l, s.gate, n, F)
                 quantize(s.gate, width: F, n: n, for: plan.down, s, pool)
                 multiply(plan.down, n: n, s, pool)
             }

@@ -33,9 +33,9 @@ public final class DecoderScratch: @unchecked Sendable {
     public let logitRows: Int
     let x, xn, q, k, v, att, tmp, gate, up: UnsafeMutablePointer<Float>
     let logits: UnsafeMutablePointer<Float>
-    /// Sees every dense MLP's hidden activations (layer, n rows of `width` values: act(gate) * up,
-    /// the input of down) as the forward pass computes them; for calibration statistics.
-    public var mlpObserver: ((_ layer: Int, _ hidden: UnsafePointer<Float>, _ n: Int, _ width: Int) -> Void)?
+    /// Sees every layer's linear inputs as the forward pass computes them (calibration statistics).
+    /// Unset, the forward pass does nothing more.
+    public var inputObserver: LinearInputObserver?
     /// Mixture of experts: one token's router logits and one expert's output.
     let routerLogits, expertOut: UnsafeMutablePointer<Float>
     /// (expertsPerToken) chosen experts of the current token and their weights.

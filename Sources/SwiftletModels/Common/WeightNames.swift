@@ -143,6 +143,30 @@ public enum WeightNames {
         return Int(digits)
     }
 
+    /// Every name table, GGUF's first.
+    public static let tables: [[TensorRole: String]] = [gguf, ggufPhi3, ggufMoE, huggingFaceLlama, huggingFaceGemma3,
+                                                        huggingFacePhi3, huggingFaceMixtral]
+
+    /// The role and layer of a per-layer tensor under the first table that names it (`blk.3.attn_q.weight`
+    /// -> (attnQ, 3)), or nil for tensors outside the layers or in no table. Where tables give one name
+    /// two roles (GGUF's ffn_up is Phi-3's gate|up) the first table's role is returned.
+    public static func locate(_ name: String) -> (role: TensorRole, layer: Int)? {
+        for table in tables {
+            guard let layer = layer(of: name, in: table) else { continue }
+            for role in table.keys where role.perLayer {
+                let parts = self.name(table, role, layer: layer).components(separatedBy: "%e")
+                if parts.count == 1 ? name == parts[0] : matchesExpert(name, parts[0], parts[1]) { return (role, layer) }
+            }
+        }
+        return nil
+    }
+
+    /// Whether `name` is prefix, a decimal expert index, then suffix.
+    static func matchesExpert(_ name: String, _ prefix: String, _ suffix: String) -> Bool {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { return false }
+        return name.dropFirst(prefix.count).dropLast(suffix.count).allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
     /// The bias tensor that goes with a weight tensor (`x.weight` -> `x.bias`, in both conventions).
     public static func biasName(of weight: String) -> String {
         weight.hasSuffix(".weight") ? String(weight.dropLast(".weight".count)) + ".bias" : weight + ".bias"

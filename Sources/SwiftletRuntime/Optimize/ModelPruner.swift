@@ -64,7 +64,11 @@ public enum ModelPruner {
         // With a calibration text, units are scored by their measured contribution (mean |h_i| * ||down_:,i||).
         var means: [[Double]]?
         if let calibrationText, !units.isEmpty {
-            means = try MLPCalibration.activationMeans(model: input, text: calibrationText, tokens: calibrationTokens)
+            let statistics = try LinearInputStatistics(model: input, text: calibrationText, tokens: calibrationTokens)
+            guard let m = statistics.meanAbsolute(.mlpHidden) else {
+                throw RuntimeError("the model has no dense MLP in every layer to calibrate (mixture-of-experts layers are not supported)")
+            }
+            means = m
         }
         let cache = PlanCache()
         func plan(_ u: MLPUnitNames) throws -> MLPShrinkPlan {
@@ -72,7 +76,7 @@ public enum ModelPruner {
             let up = try source.tensor(u.up)
             let hidden = up.dims[0], inter = up.dims.dropFirst().reduce(1, *)
             if let means {
-                guard let l = MLPCalibration.layer(of: u.up), l < means.count, means[l].count == inter else {
+                guard let l = WeightNames.locate(u.up)?.layer, l < means.count, means[l].count == inter else {
                     throw RuntimeError("no calibration statistics for \(u.up)")
                 }
                 let p = try MLPShrinkPlan(down: try TensorFloats.read(try source.tensor(u.down)), hidden: hidden, intermediate: inter,

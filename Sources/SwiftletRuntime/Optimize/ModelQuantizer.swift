@@ -14,12 +14,20 @@ public enum ModelQuantizer {
 
     /// Quantizes `input` into `output`. `llamaCompatible` stores int8 as Q8_0 and 4-bit group-32
     /// results as Q4_1 (GGUF only), so llama.cpp reads the file too.
+    /// - calibrationText: hqq only: the model runs on its first `calibrationTokens` tokens, and each
+    ///   weight's error is weighed by its input channel's mean x_j^2 (`HQQQuantizer`'s channel weights,
+    ///   used as `hqqWeighting` says). Weights no observed input feeds are quantized without.
     public static func run(input: String, output: String, method: String, groupSize: Int = 64,
                            filter: FilterMap? = nil, llamaCompatible: Bool = false, threads: Int? = nil,
+                           calibrationText: String? = nil, calibrationTokens: Int = 2048,
+                           hqqWeighting: HQQParameters.ChannelWeighting = .solver,
                            progress: RewriteProgress = .silent) throws -> RewriteSummary {
         let started = Date()
         guard methods.contains(method) else {
             throw RuntimeError("unknown method '\(method)' (methods: \(methods.joined(separator: ", ")))")
+        }
+        if calibrationText != nil && method != "hqq4" && method != "hqq8" {
+            throw RuntimeError("--calibration weighs HQQ's per-group error by activations; it applies to hqq4 and hqq8, not \(method)")
         }
         guard GroupQuantized.groupSizes.contains(groupSize) else {
             throw RuntimeError("--group must be one of \(GroupQuantized.groupSizes.map(String.init).joined(separator: ", ")), got \(groupSize)")
@@ -28,13 +36,26 @@ public enum ModelQuantizer {
         if llamaCompatible && source.isFolder { throw RuntimeError("--llama-compatible writes GGUF types; \(input) is a checkpoint folder") }
         let pool = ThreadPool(threads: threads ?? ThreadPool.coreCount, spinIterations: 0)
         let filter = try filter ?? FilterMap.named("projections")
+        let statistics = try calibrationText.map { try LinearInputStatistics(model: input, text: $0, tokens: calibrationTokens) }
         var plan: [PlannedTensor] = []
         for name in source.names {
             let t = try source.tensor(name)
+            var channelWeights: [Float]?
+            if let means = statistics?.meanSquare(readBy: name), filter.selects(name, dims: t.dims) {
+                guard means.count == t.dims.first else {
+                    throw RuntimeError("calibration saw \(means.count) input channels for \(name), whose rows hold \(t.dims.first ?? 0)")
+                }
+                channelWeights = means.map { Float($0) }
+            }
             plan.append(try planTensor(t, method: method, groupSize: groupSize, filter: filter, compatible: llamaCompatible,
-                                       folder: source.isFolder, pool: pool))
+                                       folder: source.isFolder, hqq: HQQParameters(channelWeighting: hqqWeighting),
+                                       channelWeights: channelWeights, pool: pool))
         }
         var notes: [(String, String)] = [("swiftlet.optimization.method", method), ("swiftlet.optimization.source", input)]
+        if let statistics {
+            notes.append(("swiftlet.optimization.calibration_tokens", String(statistics.tokens)))
+            notes.append(("swiftlet.optimization.hqq_weighting", hqqWeighting == .solver ? "solver" : "acceptance"))
+        }
         if let q = QuantizationMethod(rawValue: method) {
             if q.isGrouped { notes.append(("swiftlet.optimization.group_size", String(groupSize))) }
             notes.append(("swiftlet.optimization.filter", filter.json.encoded))
@@ -65,8 +86,10 @@ public enum ModelQuantizer {
         }
     }
 
+    /// `channelWeights`: hqq's per-input-channel weights for this tensor (from calibration), if any.
     static func planTensor(_ t: SourceTensor, method: String, groupSize: Int, filter: FilterMap, compatible: Bool,
-                           folder: Bool, pool: ThreadPool) throws -> PlannedTensor {
+                           folder: Bool, hqq: HQQParameters = HQQParameters(), channelWeights: [Float]? = nil,
+                           pool: ThreadPool) throws -> PlannedTensor {
         let k = t.dims.first ?? 0
         let rows = t.dims.dropFirst().reduce(1, *)
         let kept = PlannedTensor.kept(t)
@@ -99,17 +122,19 @@ public enum ModelQuantizer {
                 }
                 type = g
             }
-            action = "\(method) g\(groupSize)" + (compatible ? " as Q4_1" : "")
+            action = "\(method) g\(groupSize)" + (channelWeights != nil ? " calibrated" : "") + (compatible ? " as Q4_1" : "")
         }
         return PlannedTensor(name: t.name, dims: t.dims, type: type, action: action) {
             let values = try TensorFloats.read(t)
-            return try pack(values, rows: rows, k: k, method: q, groupSize: groupSize, type: type, pool: pool)
+            return try pack(values, rows: rows, k: k, method: q, groupSize: groupSize, type: type, hqq: hqq,
+                            channelWeights: channelWeights, pool: pool)
         }
     }
 
-    /// Quantizes `rows` x `k` values with `method` and packs them as `type`.
+    /// Quantizes `rows` x `k` values with `method` (hqq with `hqq` and `channelWeights`) and packs them as `type`.
     static func pack(_ values: [Float], rows: Int, k: Int, method: QuantizationMethod, groupSize: Int,
-                     type: GGMLType, pool: ThreadPool) throws -> [UInt8] {
+                     type: GGMLType, hqq: HQQParameters = HQQParameters(), channelWeights: [Float]? = nil,
+                     pool: ThreadPool) throws -> [UInt8] {
         guard let rowBytes = type.rowBytes(k) else { throw RuntimeError("\(type) cannot hold rows of \(k)") }
         var out = [UInt8](repeating: 0, count: rows * rowBytes)
         if method == .int8 {
@@ -133,7 +158,9 @@ public enum ModelQuantizer {
         }
         let g: GroupQuantized
         switch method {
-        case .hqq4, .hqq8: g = try HQQQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, pool: pool)
+        case .hqq4, .hqq8:
+            g = try HQQQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, parameters: hqq,
+                                          channelWeights: channelWeights, pool: pool)
         default: g = try RTNQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, pool: pool)
         }
         let packAs: GGMLType = type == .q4_1 ? .swA4G32 : type   // byte for byte the same layout
