@@ -67,7 +67,7 @@ public final class MappedFile: @unchecked Sendable {
     public func populate(offset: Int, count n: Int, step: Int = 1 << 20, shouldStop: () -> Bool = { false }) throws -> Bool {
         guard let r = pages(offset, n, outward: true) else { return true }
         let start = UnsafeMutableRawPointer(mutating: base) + r.lowerBound
-        _ = madvise(start, r.count, MADV_WILLNEED)
+        willNeed(offset: offset, count: n)
         var done = 0
         while done < r.count {
             if shouldStop() { return false }

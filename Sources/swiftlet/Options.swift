@@ -37,12 +37,8 @@ struct ModelOptions: ParsableArguments {
         let budget = try maxMemory.map { try ByteSize.parse($0) }
         if noPrefetch && budget == nil { throw CLIError("--no-prefetch goes with --max-memory") }
         let prefetch = prefetch ?? !noPrefetch
-        let engine = try Engine(path: p, threads: Engine.computeThreads(threads, streaming: budget != nil, prefetch: prefetch),
-                                maxBatch: batchSize ?? Engine.defaultMaxBatch(streaming: budget != nil))
-        if let budget {
-            let plan = try engine.streamWeights(budget: budget, prefetch: prefetch)
-            FileHandle.standardError.write(Data("streaming: \(plan.summary)\n".utf8))
-        }
+        let (engine, plan) = try Engine.load(path: p, threads: threads, maxBatch: batchSize, maxMemory: budget, prefetch: prefetch)
+        if let plan { FileHandle.standardError.write(Data("streaming: \(plan.summary)\n".utf8)) }
         return engine
     }
 }

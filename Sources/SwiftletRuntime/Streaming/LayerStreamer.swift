@@ -31,7 +31,7 @@ public final class LayerStreamer: WeightResidency, @unchecked Sendable {
         let order = (layers + output).filter { !$0.pinned }.map(\.part)
         state = StreamState(units: units, order: order, prefetch: plan.prefetch)
         // Everything goes (what loading touched, what an earlier streamer pinned); pinned units are read now.
-        for u in layers + output { for r in u.ranges { r.file.release(offset: r.offset, count: r.count) } }
+        for u in layers + output { StreamState.releasePages(u) }
         ProcessMemory.releaseFreeMemory()
         baselineResidentMB = ProcessMemory.residentMB()
         for u in layers + output where u.pinned {
@@ -167,7 +167,7 @@ final class StreamState: @unchecked Sendable {
     }
 
     /// Drops a unit's pages from the process and the page cache (lock not held).
-    private static func releasePages(_ u: StreamUnit) {
+    static func releasePages(_ u: StreamUnit) {
         for r in u.ranges { r.file.release(offset: r.offset, count: r.count) }
     }
 

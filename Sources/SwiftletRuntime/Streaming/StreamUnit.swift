@@ -34,12 +34,7 @@ enum StreamUnits {
         let slot = max(layers.map(\.bytes).max() ?? 0, MappedFile.pageSize)
         let out = model.weights.output
         let rowsPerChunk = max(1, min(out.outputs, slot / max(out.rowBytes, 1)))
-        var chunks: [Range<Int>] = []
-        var r = 0
-        while r < out.outputs {
-            chunks.append(r..<min(out.outputs, r + rowsPerChunk))
-            r += rowsPerChunk
-        }
+        let chunks = stride(from: 0, to: out.outputs, by: rowsPerChunk).map { $0..<min(out.outputs, $0 + rowsPerChunk) }
         let output = try chunks.enumerated().map { c, rows in
             StreamUnit(part: .output(chunk: c),
                        ranges: try ranges(of: [(out.weights + rows.lowerBound * out.rowBytes, rows.count * out.rowBytes)],

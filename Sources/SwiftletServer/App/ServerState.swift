@@ -64,11 +64,8 @@ public final class ServerState: @unchecked Sendable {
                 }
                 return
             }
-            let engine = try Engine(path: modelPath, threads: Engine.computeThreads(threads, streaming: maxMemory != nil, prefetch: prefetch),
-                                    maxBatch: Engine.defaultMaxBatch(streaming: maxMemory != nil))
-            if let maxMemory {
-                log("streaming: " + (try engine.streamWeights(budget: maxMemory, prefetch: prefetch)).summary)
-            }
+            let (engine, plan) = try Engine.load(path: modelPath, threads: threads, maxMemory: maxMemory, prefetch: prefetch)
+            if let plan { log("streaming: " + plan.summary) }
             let metrics = self.metrics
             let q = GenerationQueue(engine: engine, capacity: queueCapacity) { metrics.recordGeneration($0) }
             log(String(format: "loaded %@ (%@, %d layers) in %.2f s", modelPath, engine.config.architecture,
