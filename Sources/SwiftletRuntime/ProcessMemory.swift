@@ -33,12 +33,14 @@ public enum ProcessMemory {
         return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
     }()
 
-    static func statusMB(_ key: String) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix(key) {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
+    static func statusMB(_ key: String) -> Double { (procField("/proc/self/status", key) ?? 0) / 1024 }
+
+    /// The number after `key` on its line of a /proc file ("VmHWM:    1234 kB", "read_bytes: 5").
+    static func procField(_ file: String, _ key: String) -> Double? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
+            return line.split(separator: " ").compactMap { Double($0) }.first
         }
-        return 0
+        return nil
     }
 }

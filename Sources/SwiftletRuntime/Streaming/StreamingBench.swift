@@ -61,11 +61,5 @@ public struct StreamingBench: Sendable, Codable {
 /// The process's storage reads, from /proc/self/io.
 enum ProcessIO {
     /// Bytes read from storage so far (read_bytes; 0 where the kernel does not say).
-    static func readBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("read_bytes:") {
-            return Int(line.split(separator: " ").last ?? "") ?? 0
-        }
-        return 0
-    }
+    static func readBytes() -> Int { Int(ProcessMemory.procField("/proc/self/io", "read_bytes:") ?? 0) }
 }
