@@ -91,9 +91,11 @@ func realModelsStreamToTheSameTokens(_ name: String) throws {
         let got = try engine.generate(prompt: prompt, maxNewTokens: 12, sampling: .greedy)
         #expect(got.tokens == expected.tokens, "\(name): \(plan.summary): tokens differ")
         let d = engine.streamer!.stats - before
-        // Each pass reads every streamed unit once; a prefetch may have started on the next pass.
+        // Each pass reads every streamed unit once. The prefetch thread reads the next pass's first
+        // unit as a pass ends, so one unit may be counted before the window (read at the end of
+        // the logits call) or after it (read for a pass that never comes).
         let perPass = d.passes * plan.streamedBytesPerPass
-        #expect(d.bytesLoaded >= perPass && d.bytesLoaded <= perPass + plan.slotBytes,
+        #expect(d.bytesLoaded >= perPass - plan.slotBytes && d.bytesLoaded <= perPass + plan.slotBytes,
                 "\(name): \(d.bytesLoaded) bytes read in \(d.passes) passes of \(plan.streamedBytesPerPass)")
     }
 }
