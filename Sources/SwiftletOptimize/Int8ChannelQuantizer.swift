@@ -1,12 +1,20 @@
-// Int8 weight-only quantization per output channel, symmetric (torchao's Int8WeightOnly).
+// Int8 weight-only quantization per output channel, symmetric (torchao's Int8WeightOnly), rounded to
+// nearest or, given the calibration inputs' second moments, with GPTQ's error feedback.
 import SwiftletCore
 
 /// Symmetric int8 per output channel: scale = max|x| / 127 per row (f32), q = clamp(round(x / scale), -127, 127).
 public enum Int8ChannelQuantizer {
     /// Quantizes `rows` rows of `k` values: scale = max|x| / 127 per row, q = round(x / scale).
-    public static func quantize(_ weights: [Float], rows: Int, k: Int, pool: ThreadPool? = nil) throws -> ChannelQuantized {
+    /// With `feedback` (a `GPTQFactor` of this layer's inputs, `k` columns) the scale is the same, but
+    /// the codes are chosen column by column with each rounding error carried onto the columns still to
+    /// round (values pushed past the scale's range clamp to ±127).
+    public static func quantize(_ weights: [Float], rows: Int, k: Int, feedback: GPTQFactor? = nil,
+                                pool: ThreadPool? = nil) throws -> ChannelQuantized {
         guard rows >= 0, k > 0, weights.count == rows * k else {
             throw QuantizationError("expected \(rows) x \(k) = \(rows * k) values, got \(weights.count)")
+        }
+        if let feedback, feedback.k != k {
+            throw QuantizationError("GPTQ's factor is for \(feedback.k) input columns, the rows hold \(k)")
         }
         var codes = [Int8](repeating: 0, count: weights.count)
         var scales = [Float](repeating: 0, count: rows)
@@ -15,6 +23,8 @@ public enum Int8ChannelQuantizer {
                 scales.withUnsafeMutableBufferPointer { s in
                     let (w, c, s) = (w.baseAddress!, c.baseAddress!, s.baseAddress!)
                     forEachChunk(rows, pool: pool) { range in
+                        let row = UnsafeMutablePointer<Float>.allocate(capacity: 2 * k)
+                        defer { row.deallocate() }
                         for r in range {
                             let x = w + r * k, q = c + r * k
                             var amax: Float = 0
@@ -22,9 +32,18 @@ public enum Int8ChannelQuantizer {
                             let scale = amax / 127
                             s[r] = scale
                             guard scale > 0 else { continue }
-                            for j in 0..<k {
-                                let v = (x[j] / scale).rounded(.toNearestOrEven)
-                                q[j] = v.isNaN ? 0 : Int8(Swift.min(Swift.max(v, -127), 127))
+                            let code = { (v: Float) -> Int8 in
+                                let v = (v / scale).rounded(.toNearestOrEven)
+                                return v.isNaN ? 0 : Int8(Swift.min(Swift.max(v, -127), 127))
+                            }
+                            guard let feedback else {
+                                for j in 0..<k { q[j] = code(x[j]) }
+                                continue
+                            }
+                            row.update(from: x, count: k)
+                            feedback.roundRow(row, scratch: row + k) { j, v in
+                                q[j] = code(v)
+                                return Float(q[j]) * scale
                             }
                         }
                     }

@@ -59,19 +59,22 @@ struct Quantize: ParsableCommand {
     @Option(help: "Which tensors: a built-in filter map (projections, gemma3) or a JSON file; default projections.") var filter: String?
     @Flag(help: "Store int8 as Q8_0 and 4-bit group-32 as Q4_1, so llama.cpp reads the file too.") var llamaCompatible = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
-    @Option(help: "hqq4/hqq8: a text file to calibrate on (each weight's error weighed by its input channel's mean square).")
+    @Option(help: "A text file to calibrate on: hqq4/hqq8 weigh each weight's error by its input channel's mean square; int8 rounds with GPTQ's error feedback.")
     var calibration: String?
     @Option(help: "Tokens of --calibration to run.") var calibrationTokens = 2048
     @Flag(help: "hqq with --calibration: weigh only the choice between the solver's zero-point and RTN's, not the solver.")
     var acceptanceOnly = false
+    @Option(help: "int8 with --calibration: GPTQ's damping, as a fraction of the mean input energy added to H's diagonal.")
+    var damping: Double = 0.01
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
         if acceptanceOnly && calibration == nil { throw ValidationError("--acceptance-only needs --calibration") }
+        guard damping > 0, damping.isFinite else { throw ValidationError("--damping must be a positive number, got \(damping)") }
         let text = try calibration.map { try String(contentsOfFile: $0, encoding: .utf8) }
         let s = try ModelQuantizer.run(input: input, output: output, method: method, groupSize: group, filter: try filterMap(filter),
                                        llamaCompatible: llamaCompatible, threads: threads, calibrationText: text,
-                                       calibrationTokens: calibrationTokens, hqqWeighting: acceptanceOnly ? .acceptance : .solver,
+                                       calibrationTokens: calibrationTokens, hqqWeighting: acceptanceOnly ? .acceptance : .solver, gptqDamping: damping,
                                        progress: rewriteProgress())
         printSummary(s, json: json)
     }

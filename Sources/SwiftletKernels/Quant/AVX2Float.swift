@@ -1,13 +1,24 @@
-// AVX2 kernels for float weights (F32, F16, BF16) against F32 activations (no activation quantization).
+// AVX2 kernels for float weights (F32, F16, BF16), and for SW_I8_ROW's int8 codes read as floats (weight-only
+// int8: codes widened to f32, the row's scale applied once at the end), against F32 activations (no activation
+// quantization).
 #if SWIFTLET_AVX2
 import _Builtin_intrinsics.intel
 import SwiftletCore
 
 protocol FloatFormat {
     static var bytes: Int { get }
-    /// 8 weights starting at element i of the row, as floats.
+    /// 8 weights starting at element i of the row at w, as floats.
     static func load8(_ w: UnsafeRawPointer, _ i: Int) -> __m256
     static func scalar(_ w: UnsafeRawPointer, _ i: Int) -> Float
+    /// Bytes a row of k elements takes (a row may start with a header).
+    static func rowBytes(_ k: Int) -> Int
+    /// What the row at w's dot products are multiplied by, once at the end (1 for plain floats).
+    static func rowScale(_ w: UnsafeRawPointer) -> Float
+}
+
+extension FloatFormat {
+    @inline(__always) static func rowBytes(_ k: Int) -> Int { k * bytes }
+    @inline(__always) static func rowScale(_ w: UnsafeRawPointer) -> Float { 1 }
 }
 
 enum FF32: FloatFormat {
@@ -34,6 +45,19 @@ enum FBF16: FloatFormat {
     @inline(__always) static func scalar(_ w: UnsafeRawPointer, _ i: Int) -> Float {
         bf16ToFloat(w.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))
     }
+}
+
+/// SW_I8_ROW: an f32 scale, then k int8 codes; element i is scale * code i.
+enum FI8Row: FloatFormat {
+    static var bytes: Int { 1 }
+    @inline(__always) static func load8(_ w: UnsafeRawPointer, _ i: Int) -> __m256 {
+        _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((w + 4 + i).assumingMemoryBound(to: __m128i.self))))
+    }
+    @inline(__always) static func scalar(_ w: UnsafeRawPointer, _ i: Int) -> Float {
+        Float(w.load(fromByteOffset: 4 + i, as: Int8.self))
+    }
+    @inline(__always) static func rowBytes(_ k: Int) -> Int { 4 + k }
+    @inline(__always) static func rowScale(_ w: UnsafeRawPointer) -> Float { w.loadUnaligned(as: Float.self) }
 }
 
 /// Batch invariance: matvec and matmul give bit-identical floats for the same (weight row, activation row),
@@ -64,6 +88,7 @@ enum FloatKernels<F: FloatFormat> {
             for c in 0..<R.n { r[c] += F.scalar(w + c * rowStride, i) * x[i] }
             i += 1
         }
+        for c in 0..<R.n { r[c] *= F.rowScale(w + c * rowStride) }
         return r
     }
 
@@ -86,7 +111,7 @@ enum FloatKernels<F: FloatFormat> {
             for c in 0..<4 { r[c] += v * x[c * xStride + i] }
             i += 1
         }
-        return r
+        return r * F.rowScale(w)
     }
 
     /// Rows w and w + rowBytes against 4 activation rows: 8 accumulators, and only 4 activation rows
@@ -112,7 +137,8 @@ enum FloatKernels<F: FloatFormat> {
             for c in 0..<4 { r[c] += u * x[c * xStride + i]; r[4 + c] += v * x[c * xStride + i] }
             i += 1
         }
-        return r
+        let (s0, s1) = (F.rowScale(w), F.rowScale(w1))
+        return r * SIMD8(s0, s0, s0, s0, s1, s1, s1, s1)
     }
 
     /// y[r - rows.lowerBound] = dot(row r, x) for r in rows. 4 rows at a time, taken a quarter of the range
@@ -121,7 +147,7 @@ enum FloatKernels<F: FloatFormat> {
     @inline(__always)
     static func rowsAgainstOne(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ x: UnsafePointer<Float>,
                                _ y: UnsafeMutablePointer<Float>) {
-        let rowBytes = k * F.bytes, lo = rows.lowerBound, g = rows.count / 4
+        let rowBytes = F.rowBytes(k), lo = rows.lowerBound, g = rows.count / 4
         for i in 0..<g {
             let v = rowsTile(Tile4.self, w + (lo + i) * rowBytes, g * rowBytes, k, x)
             for c in 0..<4 { y[i + c * g] = v[c] }
@@ -136,7 +162,7 @@ enum FloatKernels<F: FloatFormat> {
 
     static func matmul(_ w: UnsafeRawPointer, _ rows: Range<Int>, _ k: Int, _ xq: UnsafeRawPointer, _ xqStride: Int,
                        _ n: Int, _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
-        let x = xq.assumingMemoryBound(to: Float.self), xs = xqStride / 4, rowBytes = k * F.bytes
+        let x = xq.assumingMemoryBound(to: Float.self), xs = xqStride / 4, rowBytes = F.rowBytes(k)
         var r0 = rows.lowerBound
         while r0 < rows.upperBound {
             let r1 = min(r0 + matmulRowChunk, rows.upperBound)

@@ -1,5 +1,5 @@
-// AVX2 kernels for Swiftlet's own formats (SW_I8_ROW, SW_A4_G*, SW_A8_G*) against Q8_0 / Q8_1 activations,
-// quantized to 8 bits first by `quantizeQ8AVX2` (ggml's vec_dot_type). A row is read 32 weights (a chunk) at a
+// AVX2 kernels for Swiftlet's group formats (SW_A4_G*, SW_A8_G*) against Q8_1 activations, quantized to 8 bits
+// first by `quantizeQ8AVX2` (ggml's vec_dot_type). (SW_I8_ROW is weight-only: AVX2Float.swift, f32 activations.) A row is read 32 weights (a chunk) at a
 // time; a chunk's dot with its activation block is an exact int32, as in AVX2Q32.swift: maddubs with the codes
 // as the unsigned operand for 4-bit codes, the sign trick (|q| against x with q's sign) for signed codes.
 //
@@ -11,12 +11,12 @@
 import _Builtin_intrinsics.intel
 import SwiftletCore
 
-/// A Swiftlet format as the kernels see it: a row is groups of 32-weight chunks, each group headed by 4 bytes,
-/// f16 d and m (x = d * q + m), or for SW_I8_ROW the row's f32 scale (one group: the whole row).
+/// A Swiftlet group format as the kernels see it: a row is groups of 32-weight chunks, each group headed by 4 bytes,
+/// f16 d and m (x = d * q + m).
 protocol SWFormat {
     /// Codes are signed bytes (-128...127) for maddubs' sign trick; else unsigned and below 16.
     static var signedCodes: Bool { get }
-    /// 32-weight chunks per group; 0 for SW_I8_ROW, whose one group is the whole row, scaled once at the end.
+    /// 32-weight chunks per group.
     static var groupChunks: Int { get }
     /// Bytes of one chunk's codes.
     static var chunkBytes: Int { get }
@@ -31,14 +31,6 @@ protocol GroupChunks { static var chunks: Int { get } }
 enum G32: GroupChunks { static var chunks: Int { 1 } }
 enum G64: GroupChunks { static var chunks: Int { 2 } }
 enum G128: GroupChunks { static var chunks: Int { 4 } }
-
-enum FI8Row: SWFormat {
-    static var signedCodes: Bool { true }
-    static var groupChunks: Int { 0 }
-    static var chunkBytes: Int { 32 }
-    static var flipped: Bool { false }
-    @inline(__always) static func codes(_ p: UnsafeRawPointer) -> __m256i { ld256(p) }
-}
 
 enum FA4<G: GroupChunks>: SWFormat {
     static var signedCodes: Bool { false }
@@ -61,18 +53,15 @@ enum FA8<G: GroupChunks>: SWFormat {
 /// Batch invariance, as in Q32Kernels: every (weight row, activation row) pair takes the same steps whatever tile
 /// it falls in. Per chunk, in order: the exact int32 isum = dot(q, x); then for the group formats
 /// acc = fma(d_w * d_x, float(isum), acc) and m = fma(m_w, s_x, m), the result acc + m (Q4_1's scheme, so
-/// SW_A4_G32 gives Q4_1's floats bit for bit); for SW_I8_ROW acc = fma(d_x, float(isum), acc), the result
-/// acc * s_w. matvec runs 4 weight rows against one activation, matmul one weight row against 8 or 4 activations.
+/// SW_A4_G32 gives Q4_1's floats bit for bit). matvec runs 4 weight rows against one activation, matmul one weight row against 8 or 4 activations.
 enum SWKernels<F: SWFormat> {
-    static var rowScaled: Bool { F.groupChunks == 0 }
-    /// Q8_0 activations (34-byte blocks) for SW_I8_ROW; Q8_1 (36 bytes, s = d * sum(q)) for the group formats.
-    static var actBytes: Int { rowScaled ? 34 : 36 }
-    static var actQs: Int { rowScaled ? 2 : 4 }
+    /// Q8_1 activations: 36-byte blocks, f16 d and s = d * sum(q), then the 32 quants.
+    static var actBytes: Int { 36 }
+    static var actQs: Int { 4 }
 
     /// Chunks per group and bytes per group (header and codes) in rows of nb chunks.
     @inline(__always) static func groupShape(_ nb: Int) -> (chunks: Int, bytes: Int) {
-        let chunks = rowScaled ? nb : F.groupChunks
-        return (chunks, 4 + chunks * F.chunkBytes)
+        (F.groupChunks, 4 + F.groupChunks * F.chunkBytes)
     }
 
     @inline(__always) static func rowBytes(_ nb: Int) -> Int {
@@ -80,9 +69,8 @@ enum SWKernels<F: SWFormat> {
         return nb / chunks * bytes
     }
 
-    /// (d, s) of an activation block (s = 0 for Q8_0).
+    /// (d, s) of an activation block.
     @inline(__always) static func activationScales(_ xb: UnsafeRawPointer) -> (Float, Float) {
-        if rowScaled { return (h2f(xb), 0) }
         let ds = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: xb.loadUnaligned(as: UInt32.self))))
         return (ds[0], ds[1])
     }
@@ -92,9 +80,8 @@ enum SWKernels<F: SWFormat> {
         128 &* hsumI32(dotU8I8(_mm256_set1_epi8(1), ld256(xb + actQs)))
     }
 
-    /// (d, m) of the group at g, both f16 fields converted in one step; SW_I8_ROW: (row scale, 0).
+    /// (d, m) of the group at g, both f16 fields converted in one step.
     @inline(__always) static func groupScales(_ g: UnsafeRawPointer) -> (Float, Float) {
-        if rowScaled { return (g.loadUnaligned(as: Float.self), 0) }
         let dm = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: g.loadUnaligned(as: UInt32.self))))
         return (dm[0], dm[1])
     }
@@ -174,13 +161,12 @@ enum SWKernels<F: SWFormat> {
                                       _ x: UnsafeRawPointer, _ xs: UnsafePointer<Float>,
                                       _ xc: UnsafePointer<Int32>) -> SIMD4<Float> {
         let (chunks, groupBytes) = groupShape(nb)
-        var acc = SIMD4<Float>(), m = SIMD4<Float>(), rowScale = SIMD4<Float>()
+        var acc = SIMD4<Float>(), m = SIMD4<Float>()
         var acc1: Float = 0, m1: Float = 0
         var g = w, xb = x, s = xs, corr = xc
         for _ in 0..<(nb / chunks) {
             var dw = SIMD4<Float>(), mw = SIMD4<Float>()        // the group's (d, m) in each of the R rows
             for t in 0..<R.n { (dw[t], mw[t]) = groupScales(g + t * rowStride) }
-            if rowScaled { rowScale = dw }
             var p = g + 4
             for _ in 0..<chunks {
                 let y = ld256(xb + actQs), dx = s[0]
@@ -192,28 +178,20 @@ enum SWKernels<F: SWFormat> {
                     var isum = chunkSums4(products(0), products(1), products(2), products(3))
                     if F.flipped { isum = _mm_add_epi32(isum, _mm_set1_epi32(corr[0])) }
                     let fsum = _mm_cvtepi32_ps(isum)
-                    if rowScaled {
-                        acc = acc.addingProduct(SIMD4(repeating: dx), fsum)
-                    } else {
-                        acc = acc.addingProduct(dw * SIMD4(repeating: dx), fsum)
-                        m = m.addingProduct(mw, SIMD4(repeating: s[1]))
-                    }
+                    acc = acc.addingProduct(dw * SIMD4(repeating: dx), fsum)
+                    m = m.addingProduct(mw, SIMD4(repeating: s[1]))
                 } else {
                     var isum = chunkSum1(products(0))
                     if F.flipped { isum &+= corr[0] }
-                    if rowScaled {
-                        acc1 = acc1.addingProduct(dx, Float(isum))
-                    } else {
-                        acc1 = acc1.addingProduct(dw[0] * dx, Float(isum))
-                        m1 = m1.addingProduct(mw[0], s[1])
-                    }
+                    acc1 = acc1.addingProduct(dw[0] * dx, Float(isum))
+                    m1 = m1.addingProduct(mw[0], s[1])
                 }
                 p += F.chunkBytes; xb += actBytes; s += 2; corr += 1
             }
             g += groupBytes
         }
         if R.n == 1 { acc[0] = acc1; m[0] = m1 }
-        return rowScaled ? acc * rowScale : acc + m
+        return acc + m
     }
 
     /// Weight row w against C (4 or 8) activation rows at x + c * xStride (scales at xs, xc: convertScalesWide).
@@ -223,12 +201,10 @@ enum SWKernels<F: SWFormat> {
         let cols = C.n
         let (chunks, groupBytes) = groupShape(nb)
         var acc = SIMD8<Float>(), m = SIMD8<Float>()
-        var rowScale: Float = 0
         var g = w, s = xs, sv = xs + 8 * nb, corr = xc
         var o = 0
         for _ in 0..<(nb / chunks) {
             let (dw, mw) = groupScales(g)
-            if rowScaled { rowScale = dw }
             var p = g + 4
             for _ in 0..<chunks {
                 let q = F.codes(p)
@@ -242,29 +218,21 @@ enum SWKernels<F: SWFormat> {
                     if F.flipped { isum = _mm256_add_epi32(isum, ld256(corr)) }
                     let fsum = _mm256_cvtepi32_ps(isum)
                     let dx = UnsafeRawPointer(s).loadUnaligned(as: SIMD8<Float>.self)
-                    if rowScaled {
-                        acc = acc.addingProduct(dx, fsum)
-                    } else {
-                        acc = acc.addingProduct(SIMD8(repeating: dw) * dx, fsum)
-                        m = m.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD8<Float>.self))
-                    }
+                    acc = acc.addingProduct(SIMD8(repeating: dw) * dx, fsum)
+                    m = m.addingProduct(SIMD8(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD8<Float>.self))
                 } else {
                     var isum = chunkSums4(products(0), products(1), products(2), products(3))
                     if F.flipped { isum = _mm_add_epi32(isum, ld128(corr)) }
                     let fsum = _mm_cvtepi32_ps(isum)
                     let dx = UnsafeRawPointer(s).loadUnaligned(as: SIMD4<Float>.self)
-                    if rowScaled {
-                        acc.lowHalf = acc.lowHalf.addingProduct(dx, fsum)
-                    } else {
-                        acc.lowHalf = acc.lowHalf.addingProduct(SIMD4(repeating: dw) * dx, fsum)
-                        m.lowHalf = m.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD4<Float>.self))
-                    }
+                    acc.lowHalf = acc.lowHalf.addingProduct(SIMD4(repeating: dw) * dx, fsum)
+                    m.lowHalf = m.lowHalf.addingProduct(SIMD4(repeating: mw), UnsafeRawPointer(sv).loadUnaligned(as: SIMD4<Float>.self))
                 }
                 p += F.chunkBytes; o += actBytes; s += cols; sv += cols; corr += cols
             }
             g += groupBytes
         }
-        return rowScaled ? acc * SIMD8(repeating: rowScale) : acc + m
+        return acc + m
     }
 
     /// y[r - rows.lowerBound] = dot(row r, x) for r in rows; 4 rows at a time, a quarter of the range apart (4

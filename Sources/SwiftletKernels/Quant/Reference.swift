@@ -295,8 +295,8 @@ public enum ReferenceKernels {
     /// The activation type a weight format is dotted against (ggml's vec_dot_type).
     public static func activationType(for type: GGMLType) -> GGMLType? {
         switch type {
-        case .f32, .f16, .bf16: return .f32
-        case .q4_0, .q5_0, .q8_0, .swI8Row: return .q8_0
+        case .f32, .f16, .bf16, .swI8Row: return .f32
+        case .q4_0, .q5_0, .q8_0: return .q8_0
         case .q4_1, .q5_1, .swA4G32, .swA4G64, .swA4G128, .swA8G32, .swA8G64, .swA8G128: return .q8_1
         case .q4_K, .q5_K, .q6_K: return .q8_K
         default: return nil

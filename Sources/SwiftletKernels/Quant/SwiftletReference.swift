@@ -1,7 +1,7 @@
 // Scalar reference kernels for Swiftlet's own formats: plain loops, no SIMD, the oracle for AVX2Swiftlet.swift.
 // Group formats (SW_A4_G*, SW_A8_G*) are dotted against Q8_1 activations one 32-weight chunk at a time, as Q4_1
 // is: Float(isum) * (d * d_x) + m * s_x per chunk, so SW_A4_G32 gives Q4_1's floats exactly. SW_I8_ROW is
-// dotted against Q8_0: sum over 32-blocks of d_x * isum, times the row's f32 scale once at the end.
+// weight-only int8: its codes are dotted with f32 activations, times the row's f32 scale once at the end.
 import SwiftletCore
 
 extension Off {
@@ -56,23 +56,19 @@ extension ReferenceKernels {
         for j in 0..<k { y[j] = s * Float(i8(src, Off.i8RowCodes + j)) }
     }
 
-    /// One row against a Q8_0 activation row.
+    /// One row against an f32 activation row (weight-only: the activations are not quantized):
+    /// scale * sum(code_j * x_j).
     static func i8RowDot(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, _ k: Int) -> Float {
-        var sumf: Float = 0
-        for i in 0..<(k / 32) {
-            let codes = w + Off.i8RowCodes + 32 * i, xb = x + 34 * i
-            var sumi = 0
-            for j in 0..<32 { sumi += i8(codes, j) * i8(xb, 2 + j) }
-            sumf += f16(xb, 0) * Float(sumi)
-        }
-        return sumf * w.loadUnaligned(as: Float.self)
+        var sum: Float = 0
+        for j in 0..<k { sum += Float(i8(w, Off.i8RowCodes + j)) * x.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) }
+        return sum * w.loadUnaligned(as: Float.self)
     }
 
     static func i8RowKernels() -> WeightKernels {
         WeightKernels(
-            type: .swI8Row, activationType: .q8_0,
+            type: .swI8Row, activationType: .f32,
             dequantizeRow: { src, dst, k in i8RowDequantize(src, dst, k) },
-            quantizeActivation: { x, dst, k in quantizeQ8(x, dst, k, withSum: false) },
+            quantizeActivation: { x, dst, k in dst.copyMemory(from: x, byteCount: 4 * k) },
             matvec: { w, rows, k, xq, y in
                 let rowBytes = 4 + k
                 for r in rows { y[r - rows.lowerBound] = i8RowDot(w + r * rowBytes, xq, k) }

@@ -14,20 +14,22 @@ public enum ModelQuantizer {
 
     /// Quantizes `input` into `output`. `llamaCompatible` stores int8 as Q8_0 and 4-bit group-32
     /// results as Q4_1 (GGUF only), so llama.cpp reads the file too.
-    /// - calibrationText: hqq only: the model runs on its first `calibrationTokens` tokens, and each
-    ///   weight's error is weighed by its input channel's mean x_j^2 (`HQQQuantizer`'s channel weights,
-    ///   used as `hqqWeighting` says). Weights no observed input feeds are quantized without.
+    /// - calibrationText: hqq and int8: the model runs on its first `calibrationTokens` tokens. hqq weighs
+    ///   each weight's error by its input channel's mean x_j^2 (`HQQQuantizer`'s channel weights, used as
+    ///   `hqqWeighting` says); int8 rounds with GPTQ's error feedback from each input's E[x xᵀ]
+    ///   (`GPTQFactor`). Weights no observed input feeds are quantized without.
     public static func run(input: String, output: String, method: String, groupSize: Int = 64,
                            filter: FilterMap? = nil, llamaCompatible: Bool = false, threads: Int? = nil,
                            calibrationText: String? = nil, calibrationTokens: Int = 2048,
-                           hqqWeighting: HQQParameters.ChannelWeighting = .solver,
+                           hqqWeighting: HQQParameters.ChannelWeighting = .solver, gptqDamping: Double = 0.01,
                            progress: RewriteProgress = .silent) throws -> RewriteSummary {
         let started = Date()
         guard methods.contains(method) else {
             throw RuntimeError("unknown method '\(method)' (methods: \(methods.joined(separator: ", ")))")
         }
-        if calibrationText != nil && method != "hqq4" && method != "hqq8" {
-            throw RuntimeError("--calibration weighs HQQ's per-group error by activations; it applies to hqq4 and hqq8, not \(method)")
+        let gptq = method == QuantizationMethod.int8.rawValue
+        if calibrationText != nil && method != "hqq4" && method != "hqq8" && !gptq {
+            throw RuntimeError("--calibration weighs HQQ's per-group error by activations (hqq4, hqq8) or rounds int8 with GPTQ's error feedback; it does not apply to \(method)")
         }
         guard GroupQuantized.groupSizes.contains(groupSize) else {
             throw RuntimeError("--group must be one of \(GroupQuantized.groupSizes.map(String.init).joined(separator: ", ")), got \(groupSize)")
@@ -36,12 +38,15 @@ public enum ModelQuantizer {
         if llamaCompatible && source.isFolder { throw RuntimeError("--llama-compatible writes GGUF types; \(input) is a checkpoint folder") }
         let pool = ThreadPool(threads: threads ?? ThreadPool.coreCount, spinIterations: 0)
         let filter = try filter ?? FilterMap.named("projections")
-        let statistics = try calibrationText.map { try LinearInputStatistics(model: input, text: $0, tokens: calibrationTokens) }
+        let statistics = try calibrationText.map {
+            try LinearInputStatistics(model: input, text: $0, tokens: calibrationTokens, secondMoments: gptq)
+        }
+        let factors = GPTQFactors(statistics, damping: gptqDamping)
         var plan: [PlannedTensor] = []
         for name in source.names {
             let t = try source.tensor(name)
             var channelWeights: [Float]?
-            if let means = statistics?.meanSquare(readBy: name), filter.selects(name, dims: t.dims) {
+            if !gptq, let means = statistics?.meanSquare(readBy: name), filter.selects(name, dims: t.dims) {
                 guard means.count == t.dims.first else {
                     throw RuntimeError("calibration saw \(means.count) input channels for \(name), whose rows hold \(t.dims.first ?? 0)")
                 }
@@ -49,12 +54,14 @@ public enum ModelQuantizer {
             }
             plan.append(try planTensor(t, method: method, groupSize: groupSize, filter: filter, compatible: llamaCompatible,
                                        folder: source.isFolder, hqq: HQQParameters(channelWeighting: hqqWeighting),
-                                       channelWeights: channelWeights, pool: pool))
+                                       channelWeights: channelWeights,
+                                       feedback: factors.has(name) ? { try factors.factor(readBy: name) } : nil, pool: pool))
         }
         var notes: [(String, String)] = [("swiftlet.optimization.method", method), ("swiftlet.optimization.source", input)]
         if let statistics {
             notes.append(("swiftlet.optimization.calibration_tokens", String(statistics.tokens)))
-            notes.append(("swiftlet.optimization.hqq_weighting", hqqWeighting == .solver ? "solver" : "acceptance"))
+            notes += gptq ? [("swiftlet.optimization.rounding", "gptq"), ("swiftlet.optimization.gptq_damping", String(gptqDamping))]
+                          : [("swiftlet.optimization.hqq_weighting", hqqWeighting == .solver ? "solver" : "acceptance")]
         }
         if let q = QuantizationMethod(rawValue: method) {
             if q.isGrouped { notes.append(("swiftlet.optimization.group_size", String(groupSize))) }
@@ -86,10 +93,11 @@ public enum ModelQuantizer {
         }
     }
 
-    /// `channelWeights`: hqq's per-input-channel weights for this tensor (from calibration), if any.
+    /// `channelWeights`: hqq's per-input-channel weights for this tensor (from calibration), if any;
+    /// `feedback`: int8's GPTQ factor for this tensor's inputs, if any (asked for when the tensor is written).
     static func planTensor(_ t: SourceTensor, method: String, groupSize: Int, filter: FilterMap, compatible: Bool,
                            folder: Bool, hqq: HQQParameters = HQQParameters(), channelWeights: [Float]? = nil,
-                           pool: ThreadPool) throws -> PlannedTensor {
+                           feedback: (() throws -> GPTQFactor)? = nil, pool: ThreadPool) throws -> PlannedTensor {
         let k = t.dims.first ?? 0
         let rows = t.dims.dropFirst().reduce(1, *)
         let kept = PlannedTensor.kept(t)
@@ -108,7 +116,7 @@ public enum ModelQuantizer {
         if q == .int8 {
             guard k % 32 == 0 else { return kept }   // rows are dotted against Q8_0 blocks of 32
             type = compatible ? .q8_0 : .swI8Row
-            action = "int8 per channel" + (compatible ? " as Q8_0" : "")
+            action = "int8 per channel" + (feedback != nil ? " gptq" : "") + (compatible ? " as Q8_0" : "")
         } else {
             guard k % groupSize == 0 else { return kept }   // rows that do not split into groups stay as they are
             if compatible {
@@ -127,18 +135,18 @@ public enum ModelQuantizer {
         return PlannedTensor(name: t.name, dims: t.dims, type: type, action: action) {
             let values = try TensorFloats.read(t)
             return try pack(values, rows: rows, k: k, method: q, groupSize: groupSize, type: type, hqq: hqq,
-                            channelWeights: channelWeights, pool: pool)
+                            channelWeights: channelWeights, feedback: try feedback?(), pool: pool)
         }
     }
 
     /// Quantizes `rows` x `k` values with `method` (hqq with `hqq` and `channelWeights`) and packs them as `type`.
     static func pack(_ values: [Float], rows: Int, k: Int, method: QuantizationMethod, groupSize: Int,
                      type: GGMLType, hqq: HQQParameters = HQQParameters(), channelWeights: [Float]? = nil,
-                     pool: ThreadPool) throws -> [UInt8] {
+                     feedback: GPTQFactor? = nil, pool: ThreadPool) throws -> [UInt8] {
         guard let rowBytes = type.rowBytes(k) else { throw RuntimeError("\(type) cannot hold rows of \(k)") }
         var out = [UInt8](repeating: 0, count: rows * rowBytes)
         if method == .int8 {
-            let c = try Int8ChannelQuantizer.quantize(values, rows: rows, k: k, pool: pool)
+            let c = try Int8ChannelQuantizer.quantize(values, rows: rows, k: k, feedback: feedback, pool: pool)
             var row = [UInt8](repeating: 0, count: GGMLType.swI8Row.rowBytes(k)!)
             c.codes.withUnsafeBufferPointer { codes in
                 codes.withMemoryRebound(to: UInt8.self) { u in
@@ -178,5 +186,32 @@ public enum ModelQuantizer {
             }
         }
         return out
+    }
+}
+
+/// GPTQ factors from calibration statistics, computed when a tensor asks and shared by the tensors that
+/// read the same input (q, k and v; gate and up): one factor per input matrix, kept for the next tensor.
+final class GPTQFactors {
+    private let statistics: LinearInputStatistics?
+    private let damping: Double
+    private var last: (moments: [Float], factor: GPTQFactor)?
+
+    init(_ statistics: LinearInputStatistics?, damping: Double) {
+        self.statistics = statistics
+        self.damping = damping
+    }
+
+    /// Whether the calibration saw the input `tensor` reads.
+    func has(_ tensor: String) -> Bool { statistics?.secondMoments(readBy: tensor) != nil }
+
+    func factor(readBy tensor: String) throws -> GPTQFactor {
+        guard let moments = statistics?.secondMoments(readBy: tensor) else {
+            throw RuntimeError("no calibration inputs for \(tensor)")
+        }
+        if let last, last.moments == moments { return last.factor }
+        let k = Int(Double(moments.count).squareRoot())
+        let factor = try GPTQFactor(secondMoments: moments.map(Double.init), k: k, damping: damping)
+        last = (moments, factor)
+        return factor
     }
 }
