@@ -245,13 +245,55 @@ enum Rewrite {
         #expect(err > 0 && err < 0.6, "max relative logit error \(err)")
     }
 
-    @Test func calibrationIsOnlyForHQQ() throws {
-        for method in ["rtn4", "int8", "f16"] {
+    @Test func calibrationIsForHQQAndInt8Only() throws {
+        for method in ["rtn4", "rtn8", "f16"] {
             let out = try Rewrite.temporary("r")
             #expect {
                 try ModelQuantizer.run(input: Self.qwen2, output: out, method: method, calibrationText: Self.text)
-            } throws: { "\($0)".contains("applies to hqq4 and hqq8, not \(method)") }
+            } throws: { "\($0)".contains("it does not apply to \(method)") }
             #expect(!FileManager.default.fileExists(atPath: out))
         }
+    }
+
+    @Test func secondMomentsMatchTheMeanSquares() throws {
+        let s = try LinearInputStatistics(model: Self.qwen2, text: Self.text, tokens: 100, secondMoments: true)
+        for (name, width) in [("model.layers.0.self_attn.k_proj.weight", 64), ("model.layers.1.self_attn.o_proj.weight", 64),
+                              ("model.layers.0.mlp.gate_proj.weight", 64), ("model.layers.1.mlp.down_proj.weight", 128)] {
+            let h = try #require(s.secondMoments(readBy: name), "\(name)")
+            let square = try #require(s.meanSquare(readBy: name))
+            #expect(h.count == width * width)
+            for a in 0..<width {
+                // The diagonal is the sum of x_a^2, i.e. tokens * mean x_a^2; the matrix is symmetric.
+                #expect(abs(Double(h[a * width + a]) - 100 * square[a]) <= 1e-4 * (100 * square[a]) + 1e-6, "\(name) [\(a)][\(a)]")
+                for b in 0..<a { #expect(abs(h[a * width + b] - h[b * width + a]) <= 1e-5 * (abs(h[a * width + b]) + 1e-6)) }
+            }
+        }
+        #expect(s.secondMoments(readBy: "model.embed_tokens.weight") == nil)
+        #expect(try LinearInputStatistics(model: Self.qwen2, text: Self.text, tokens: 100).secondMoments(readBy: "model.layers.0.mlp.down_proj.weight") == nil)
+    }
+
+    @Test func calibratedInt8RoundsWithGPTQ() throws {
+        let gptq = try Rewrite.temporary("g"), plain = try Rewrite.temporary("p")
+        let s = try ModelQuantizer.run(input: Self.qwen2, output: gptq, method: "int8", calibrationText: Self.text, calibrationTokens: 96)
+        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "int8 per channel gptq" })
+        let metadata = try SafetensorsCheckpoint(path: gptq).files[0].metadata
+        #expect(metadata["swiftlet.optimization.rounding"] == "gptq" && metadata["swiftlet.optimization.calibration_tokens"] == "96")
+        _ = try ModelQuantizer.run(input: Self.qwen2, output: plain, method: "int8")
+        // GPTQ lowers each layer's output error on the calibration inputs, so the logits of the calibration
+        // text itself end nearer the base's than round-to-nearest's do.
+        let base = try Engine(path: Self.qwen2)
+        let tokens = Array(base.tokenize(Self.text, bos: true).prefix(96))
+        let want = try base.logits(tokens: tokens, all: true)
+        func squaredError(_ got: [[Float]]) -> Double {
+            var total = 0.0
+            for (a, b) in zip(want, got) {
+                for (u, v) in zip(a, b) { total += Double(u - v) * Double(u - v) }
+            }
+            return total
+        }
+        let errGPTQ = squaredError(try Engine(path: gptq).logits(tokens: tokens, all: true))
+        let errPlain = squaredError(try Engine(path: plain).logits(tokens: tokens, all: true))
+        print("int8 logits on the calibration text: GPTQ squared error \(errGPTQ), round-to-nearest \(errPlain)")
+        #expect(errGPTQ > 0 && errGPTQ < errPlain)
     }
 }
