@@ -114,7 +114,7 @@ public enum ModelQuantizer {
         let type: GGMLType
         let action: String
         if q == .int8 {
-            guard k % 32 == 0 else { return kept }   // rows are dotted against Q8_0 blocks of 32
+            guard k % 32 == 0 else { return kept }   // SW_I8_ROW rows (and Q8_0 blocks) come in 32s
             type = compatible ? .q8_0 : .swI8Row
             action = "int8 per channel" + (feedback != nil ? " gptq" : "") + (compatible ? " as Q8_0" : "")
         } else {
