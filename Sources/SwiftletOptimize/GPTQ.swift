@@ -132,8 +132,4 @@ public struct GPTQFactor: Sendable {
         while j < n { t += a[j] * b[j]; j += 1 }
         return t
     }
-
-    static func dot(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-        dot(UnsafePointer(a), UnsafePointer(b), n)
-    }
 }

@@ -23,7 +23,8 @@ public enum Int8ChannelQuantizer {
                 scales.withUnsafeMutableBufferPointer { s in
                     let (w, c, s) = (w.baseAddress!, c.baseAddress!, s.baseAddress!)
                     forEachChunk(rows, pool: pool) { range in
-                        let row = UnsafeMutablePointer<Float>.allocate(capacity: 2 * k)
+                        // GPTQ's working row and its scratch (none without feedback).
+                        let row = UnsafeMutablePointer<Float>.allocate(capacity: feedback == nil ? 0 : 2 * k)
                         defer { row.deallocate() }
                         for r in range {
                             let x = w + r * k, q = c + r * k

@@ -62,7 +62,7 @@ enum FI8Row: FloatFormat {
 
 /// Batch invariance: matvec and matmul give bit-identical floats for the same (weight row, activation row),
 /// because every pair follows one scheme: 8 elements at a time into one 8-lane accumulator (FMA), hsum, then the
-/// k % 8 tail added one product at a time. Tiles only choose which pairs run side by side: matvec runs 4 (or 1)
+/// k % 8 tail added one product at a time, then the row's scale (SW_I8_ROW; 1 otherwise) multiplied once. Tiles only choose which pairs run side by side: matvec runs 4 (or 1)
 /// weight rows against one activation, matmul 2 weight rows against 4 activations.
 enum FloatKernels<F: FloatFormat> {
     /// Weight rows w + t * rowStride (t in 0..<R) against one activation row x: result t in lane t.

@@ -54,7 +54,8 @@ enum FA8<G: GroupChunks>: SWFormat {
 /// Batch invariance, as in Q32Kernels: every (weight row, activation row) pair takes the same steps whatever tile
 /// it falls in. Per chunk, in order: the exact int32 isum = dot(q, x); then for the group formats
 /// acc = fma(d_w * d_x, float(isum), acc) and m = fma(m_w, s_x, m), the result acc + m (Q4_1's scheme, so
-/// SW_A4_G32 gives Q4_1's floats bit for bit). matvec runs 4 weight rows against one activation, matmul one weight row against 8 or 4 activations.
+/// SW_A4_G32 gives Q4_1's floats bit for bit). matvec runs 4 weight rows against one activation, matmul one weight
+/// row against 8 or 4 activations.
 enum SWKernels<F: SWFormat> {
     /// Q8_1 activations: 36-byte blocks, f16 d and s = d * sum(q), then the 32 quants.
     static var actBytes: Int { 36 }

@@ -82,23 +82,30 @@ public struct LinearInputStatistics: Sendable {
         return layers.allSatisfy { !$0.isEmpty } ? layers : nil
     }
 
-    /// Mean x_j^2 over the input channels of the weight `tensor` (its row length), or nil when no
-    /// observed input feeds it (see `LinearInput(readBy:)`) or its name is in no weight-name table.
-    public func meanSquare(readBy tensor: String) -> [Double]? {
+    /// The observed input the weight `tensor` reads, and its layer: nil when no observed input feeds it
+    /// (see `LinearInput(readBy:)`) or its name is in no weight-name table.
+    public static func input(readBy tensor: String) -> (input: LinearInput, layer: Int)? {
         guard let (role, layer) = WeightNames.locate(tensor), let input = LinearInput(readBy: role) else { return nil }
-        let layers = square[input.rawValue]
-        guard layer < layers.count, !layers[layer].isEmpty else { return nil }
-        return layers[layer]
+        return (input, layer)
+    }
+
+    /// Mean x_j^2 over the input channels of the weight `tensor` (its row length), or nil when no
+    /// observed input feeds it.
+    public func meanSquare(readBy tensor: String) -> [Double]? {
+        Self.input(readBy: tensor).flatMap { Self.entry(square, $0) }
     }
 
     /// Σ x xᵀ over the calibration tokens of the input the weight `tensor` reads (width x width, row-major),
     /// or nil when second moments were not collected or no observed input feeds it.
     public func secondMoments(readBy tensor: String) -> [Float]? {
-        guard let (role, layer) = WeightNames.locate(tensor), let input = LinearInput(readBy: role),
-              input.rawValue < moments.count else { return nil }
-        let layers = moments[input.rawValue]
-        guard layer < layers.count, !layers[layer].isEmpty else { return nil }
-        return layers[layer]
+        Self.input(readBy: tensor).flatMap { Self.entry(moments, $0) }
+    }
+
+    /// table[input][layer], or nil when the table lacks it or it is empty (never observed).
+    static func entry<T>(_ table: [[[T]]], _ at: (input: LinearInput, layer: Int)) -> [T]? {
+        guard at.input.rawValue < table.count, at.layer < table[at.input.rawValue].count else { return nil }
+        let values = table[at.input.rawValue][at.layer]
+        return values.isEmpty ? nil : values
     }
 }
 

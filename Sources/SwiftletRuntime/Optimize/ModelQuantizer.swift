@@ -194,7 +194,7 @@ public enum ModelQuantizer {
 final class GPTQFactors {
     private let statistics: LinearInputStatistics?
     private let damping: Double
-    private var last: (moments: [Float], factor: GPTQFactor)?
+    private var last: (input: LinearInput, layer: Int, factor: GPTQFactor)?
 
     init(_ statistics: LinearInputStatistics?, damping: Double) {
         self.statistics = statistics
@@ -205,13 +205,13 @@ final class GPTQFactors {
     func has(_ tensor: String) -> Bool { statistics?.secondMoments(readBy: tensor) != nil }
 
     func factor(readBy tensor: String) throws -> GPTQFactor {
-        guard let moments = statistics?.secondMoments(readBy: tensor) else {
+        guard let at = LinearInputStatistics.input(readBy: tensor), let moments = statistics?.secondMoments(readBy: tensor) else {
             throw RuntimeError("no calibration inputs for \(tensor)")
         }
-        if let last, last.moments == moments { return last.factor }
+        if let last, last.input == at.input, last.layer == at.layer { return last.factor }
         let k = Int(Double(moments.count).squareRoot())
         let factor = try GPTQFactor(secondMoments: moments.map(Double.init), k: k, damping: damping)
-        last = (moments, factor)
+        last = (at.input, at.layer, factor)
         return factor
     }
 }
