@@ -16,7 +16,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
 
     /// SW_I8_ROW: int8 symmetric per output channel (torchao's Int8WeightOnly). A row of k weights is an f32
     /// scale s followed by k int8 codes c (-127...127), x = s * c: 4 + k bytes, not a whole number of blocks
-    /// (use `rowBytes`). k must be a multiple of 32, the Q8_0 activation blocks the codes are dotted against.
+    /// (use `rowBytes`). k must be a multiple of 32, the SW_Q16 activation blocks the codes are dotted against.
     case swI8Row = 0x5357_0001
     /// SW_A4_G<g>: 4-bit asymmetric groups of g weights. A block is f16 d, f16 m, then g/2 bytes of codes
     /// q (0...15), x = d * q + m; codes in chunks of 32 weights, 16 bytes each, low nibbles weights 0..<16
@@ -25,6 +25,10 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     /// SW_A8_G<g>: 8-bit asymmetric groups of g weights. A block is f16 d, f16 m, then g unsigned bytes q
     /// (0...255), x = d * q + m.
     case swA8G32 = 0x5357_0201, swA8G64 = 0x5357_0202, swA8G128 = 0x5357_0203
+    /// SW_Q16: activations only, never a weight format. A block of 32 is an f32 scale d = max|x| / 32767, then 32
+    /// int16 codes q = round(x / d): x = d * q, within d / 2, 258 times finer than Q8_0. SW_I8_ROW's codes are
+    /// dotted against it.
+    case swQ16 = 0x5357_0301
 
     /// Number of weights in one block (1 for plain scalar types). SW_I8_ROW: 32, the granule of a row's
     /// length (its rows are not blocks: a row is a 4-byte scale and k codes).
@@ -32,7 +36,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .f32, .f16, .bf16, .i8, .i16, .i32, .i64, .f64: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_nl, .mxfp4: return 32
-        case .swI8Row, .swA4G32, .swA8G32: return 32
+        case .swI8Row, .swA4G32, .swA8G32, .swQ16: return 32
         case .swA4G64, .swA8G64: return 64
         case .swA4G128, .swA8G128: return 128
         default: return 256
@@ -79,6 +83,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .swA8G32: return 36
         case .swA8G64: return 68
         case .swA8G128: return 132
+        case .swQ16: return 68
         }
     }
 
@@ -172,6 +177,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .swA8G32: return "SW_A8_G32"
         case .swA8G64: return "SW_A8_G64"
         case .swA8G128: return "SW_A8_G128"
+        case .swQ16: return "SW_Q16"
         }
     }
 }

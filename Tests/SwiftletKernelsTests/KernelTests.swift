@@ -277,14 +277,14 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
         }
     }
 
-    @Test(arguments: [GGMLType.q8_0, .q8_1, .q8_K].map(\.rawValue))
+    @Test(arguments: [GGMLType.q8_0, .q8_1, .q8_K, .swQ16].map(\.rawValue))
     func activationQuantizationRoundTrip(_ id: UInt32) throws {
         let act = GGMLType(rawValue: id)!
         var rng = SplitMix64(0xAC7 + UInt64(act.rawValue))
         let k = 1024
         var x = randomFloats(k, rng: &rng)
         for i in 256..<288 { x[i] = 0 }      // an all-zero block
-        let weight: GGMLType = act == .q8_0 ? .q8_0 : act == .q8_1 ? .q4_1 : .q6_K
+        let weight: GGMLType = act == .q8_0 ? .q8_0 : act == .q8_1 ? .q4_1 : act == .swQ16 ? .swI8Row : .q6_K
         for kernels in [try KernelTable.reference(for: weight), try KernelTable.kernels(for: weight)] {
             #expect(kernels.activationType.rawValue == act.rawValue)
             let (q, _) = quantizeRows(kernels, x, n: 1, k: k)
@@ -293,8 +293,10 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
             let bs = act.blockSize
             for b in 0..<(k / bs) {
                 let amax = x[(b * bs)..<((b + 1) * bs)].map { abs($0) }.max()!
-                // Half a step of d = amax/127, plus (Q8_0/Q8_1) the f16 rounding of d over 127 steps.
-                let tol = act == .q8_K ? 0.5 * amax / 127 * 1.0001 : 0.5 * amax / 127 + 127 * amax / 127 * 0x1p-11
+                // Half a step of d = amax/127, plus (Q8_0/Q8_1) the f16 rounding of d over 127 steps; SW_Q16: half
+                // a step of amax/32767 and the f32 roundings of d and d * q.
+                let tol = act == .swQ16 ? 0.5 * amax / 32767 + amax * 0x1p-22
+                    : act == .q8_K ? 0.5 * amax / 127 * 1.0001 : 0.5 * amax / 127 + 127 * amax / 127 * 0x1p-11
                 for i in (b * bs)..<((b + 1) * bs) {
                     #expect(abs(back[i] - x[i]) <= tol + 1e-30, "\(act.description) element \(i): \(x[i]) -> \(back[i])")
                 }
@@ -326,11 +328,30 @@ func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
     @Test func nonFiniteActivationsDoNotTrap() throws {
         var x = [Float](repeating: 0.5, count: 512)
         x[3] = .nan; x[40] = .infinity; x[300] = -.infinity
-        for t in [GGMLType.q8_0, .q4_1, .q6_K] {
+        for t in [GGMLType.q8_0, .q4_1, .q6_K, .swI8Row] {
             for kernels in [try KernelTable.reference(for: t), try KernelTable.kernels(for: t)] {
                 let (q, _) = quantizeRows(kernels, x, n: 1, k: 512)
                 #expect(q.count == kernels.activationBytes(512))
             }
+        }
+    }
+
+    /// SW_Q16's extremes: +-amax become +-32767 exactly, the scale is amax / 32767, an all-zero block is all
+    /// zeros, and a block's scale is its own (a large block beside a tiny one leaves the tiny one's precision
+    /// alone); fast == reference.
+    @Test func q16Extremes() throws {
+        var x = [Float](repeating: 0, count: 96)
+        for i in 0..<32 { x[i] = Float(i % 5) - 2 }                // block 0: amax 2, at +-2
+        for i in 64..<96 { x[i] = Float(i - 80) * 1e-6 }          // block 2: amax 1.6e-5
+        x[7] = 3e4                                                // block 0's amax is now 3e4
+        let ref = quantizeRows(try KernelTable.reference(for: .swI8Row), x, n: 1, k: 96).0
+        #expect(ref == quantizeRows(try KernelTable.kernels(for: .swI8Row), x, n: 1, k: 96).0)
+        ref.withUnsafeBytes { p in
+            func code(_ b: Int, _ j: Int) -> Int16 { p.loadUnaligned(fromByteOffset: 68 * b + 4 + 2 * j, as: Int16.self) }
+            #expect(p.loadUnaligned(as: Float.self) == 3e4 / 32767 && code(0, 7) == 32767)
+            #expect(code(0, 0) == Int16((-2 * (32767 / 3e4) as Float).rounded(.toNearestOrEven)))
+            #expect(p.loadUnaligned(fromByteOffset: 68, as: Float.self) == 0 && (0..<32).allSatisfy { code(1, $0) == 0 })
+            #expect(code(2, 0) == -32767 && code(2, 16) == 0 && p.loadUnaligned(fromByteOffset: 136, as: Float.self) == abs(x[64]) / 32767)
         }
     }
 

@@ -103,6 +103,11 @@ func multiplyBothWays(_ kernels: WeightKernels, _ w: [UInt8], rows: Int, k: Int,
         #expect(!QuantPacking.isPackable(.q4_1) && !QuantPacking.isPackable(.q8_0))
         #expect(GGMLType.swI8Row.rowBytes(1536) == 1540 && GGMLType.swI8Row.byteCount(elements: 1536) == nil)
         #expect(GGMLType.swI8Row.byteCount(rows: 576, rowLength: 1536) == 576 * 1540)
+        // SW_Q16 is an activation layout only: no weight kernels, no packing.
+        #expect(MemoryLayout<BlockQ16>.size == GGMLType.swQ16.blockBytes && GGMLType.swQ16.blockBytes == 68)
+        #expect(MemoryLayout<BlockQ16>.offset(of: \.qs) == 4 && GGMLType.swQ16.blockSize == 32)
+        #expect(GGMLType.swQ16.isSwiftletFormat && !QuantPacking.isPackable(.swQ16))
+        #expect(throws: UnsupportedWeightFormat.self) { try KernelTable.kernels(for: .swQ16) }
     }
 
     /// pack -> dequantize gives back d * q + m (s * c) exactly, with the reference and the fast kernels; packing
@@ -225,7 +230,7 @@ func multiplyBothWays(_ kernels: WeightKernels, _ w: [UInt8], rows: Int, k: Int,
                 }
             }
         }
-        // Activations of equal magnitude quantize to +-127 exactly.
+        // Activations of equal magnitude quantize to +-127 exactly (SW_Q16: +-32767).
         let signs: [Float] = [1, -1]
         let x = (0..<(2 * k)).map { i in i < k ? 1 : signs[(i / 3) % 2] * 1 }
         for kernels in [try KernelTable.reference(for: t), try KernelTable.kernels(for: t)] {

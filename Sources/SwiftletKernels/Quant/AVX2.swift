@@ -27,7 +27,7 @@ enum AVX2Kernels {
         case .q4_K: return make(q8K, KKernels<FQ4K>.matvec, KKernels<FQ4K>.matmul)
         case .q5_K: return make(q8K, KKernels<FQ5K>.matvec, KKernels<FQ5K>.matmul)
         case .q6_K: return make(q8K, KKernels<FQ6K>.matvec, KKernels<FQ6K>.matmul)
-        case .swI8Row: return make(copy, FloatKernels<FI8Row>.matvec, FloatKernels<FI8Row>.matmul)
+        case .swI8Row: return make(quantizeQ16AVX2, I8RowKernels.matvec, I8RowKernels.matmul)
         case .swA4G32: return make(q81, SWKernels<FA4<G32>>.matvec, SWKernels<FA4<G32>>.matmul)
         case .swA4G64: return make(q81, SWKernels<FA4<G64>>.matvec, SWKernels<FA4<G64>>.matmul)
         case .swA4G128: return make(q81, SWKernels<FA4<G128>>.matvec, SWKernels<FA4<G128>>.matmul)

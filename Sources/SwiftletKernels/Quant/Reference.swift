@@ -38,6 +38,13 @@ enum Off {
     return r.isNaN ? -128 : Int8(max(-128, min(127, r)))
 }
 
+/// The same to int16, as cvtps2dq + packssdw do: NaN and values past Int32 (cvtps2dq's "indefinite") become -32768.
+@inline(__always) func roundToInt16(_ v: Float) -> Int16 {
+    let r = v.rounded(.toNearestOrEven)
+    guard r >= -0x1p31, r < 0x1p31 else { return -32768 }      // false for NaN too
+    return Int16(max(-32768, min(32767, r)))
+}
+
 /// The 6-bit scale and min of sub-block j (0..<8) of a Q4_K/Q5_K block (ggml's get_scale_min_k4).
 @inline(__always) func scaleMinK4(_ j: Int, _ s: UnsafeRawPointer) -> (sc: Int, m: Int) {
     if j < 4 { return (u8(s, j) & 63, u8(s, j + 4) & 63) }
@@ -158,7 +165,7 @@ public enum ReferenceKernels {
         }
     }
 
-    /// Dequantizes a row of k elements of `type` (weights, or Q8_0/Q8_1/Q8_K activations).
+    /// Dequantizes a row of k elements of `type` (weights, or Q8_0/Q8_1/Q8_K/SW_Q16 activations).
     public static func dequantize(_ type: GGMLType, _ src: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>, _ k: Int) {
         if type == .swI8Row { i8RowDequantize(src, y, k); return }
         guard let block = dequantizeBlock(type) else { fatalError("dequantize: unsupported type \(type.rawValue)") }
@@ -295,7 +302,8 @@ public enum ReferenceKernels {
     /// The activation type a weight format is dotted against (ggml's vec_dot_type).
     public static func activationType(for type: GGMLType) -> GGMLType? {
         switch type {
-        case .f32, .f16, .bf16, .swI8Row: return .f32
+        case .f32, .f16, .bf16: return .f32
+        case .swI8Row: return .swQ16
         case .q4_0, .q5_0, .q8_0: return .q8_0
         case .q4_1, .q5_1, .swA4G32, .swA4G64, .swA4G128, .swA8G32, .swA8G64, .swA8G128: return .q8_1
         case .q4_K, .q5_K, .q6_K: return .q8_K
@@ -310,6 +318,7 @@ public enum ReferenceKernels {
         case .q8_0: quantizeQ8(x, dst, k, withSum: false)
         case .q8_1: quantizeQ8(x, dst, k, withSum: true)
         case .q8_K: quantizeQ8K(x, dst, k)
+        case .swQ16: quantizeQ16(x, dst, k)
         default: fatalError("quantizeActivation: unsupported \(act.rawValue)")
         }
     }

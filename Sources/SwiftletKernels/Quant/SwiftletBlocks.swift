@@ -1,6 +1,7 @@
 // The block layouts of Swiftlet's own group formats (GGMLType.swA4G*, .swA8G*), field for field, as Blocks.swift
 // does for ggml's. Each block is one group of weights sharing an f16 scale d and an f16 min m: x = d * q + m.
-// SW_I8_ROW has no blocks: a row is an f32 scale followed by the row's int8 codes (see GGMLType.swI8Row).
+// SW_I8_ROW has no blocks: a row is an f32 scale followed by the row's int8 codes (see GGMLType.swI8Row); the
+// activations it is dotted against are SW_Q16 blocks (BlockQ16, last in this file).
 // Blocks have odd sizes and tensor data is only 32-byte aligned: kernels read them through raw pointers.
 
 
@@ -45,4 +46,10 @@ public struct BlockA8G128: Sendable {
     public var d: UInt16  // scale (f16)
     public var m: UInt16  // minimum (f16)
     public var qs: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)  // 8-bit codes, unsigned, in element order
+}
+
+/// SW_Q16 (activations only): 32 values, x = d * q, d = max|x| / 32767, q int16. 68 bytes.
+public struct BlockQ16: Sendable {
+    public var d: Float   // scale (f32)
+    public var qs: (Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16, Int16)  // codes, in element order
 }

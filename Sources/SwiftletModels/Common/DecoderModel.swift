@@ -232,7 +232,7 @@ public final class DecoderModel: @unchecked Sendable {
         var done: UInt64 = 0
         for job in consumers {
             let k = job.linear.kernels
-            let bit = UInt64(1) << UInt64(k.activationType.rawValue)
+            let bit = UInt64(1) << UInt64(s.slot(for: k.activationType))
             if done & bit != 0 { continue }
             done |= bit
             let dst = s.buffer(for: k.activationType)

@@ -46,8 +46,9 @@ public final class DecoderScratch: @unchecked Sendable {
     let scoreCapacity: Int
     /// (maxBatch, ropeDims) cos/sin tables for the global and the sliding-window rope bases.
     let ropeGlobal, ropeLocal: UnsafeMutablePointer<Float>
-    /// Quantized activations, one buffer per activation type, indexed by GGMLType raw value.
-    var quantized: [UnsafeMutableRawPointer?]
+    /// Quantized activations, one buffer per activation type the model's weights need (`slot(for:)`).
+    private var quantizedTypes: [GGMLType] = []
+    private var quantized: [UnsafeMutableRawPointer] = []
     let quantizedBytes: Int
     /// Per-layer multiplication plans and the output projection's (set by DecoderModel.makeScratch).
     var plans: [LayerPlan] = []
@@ -89,20 +90,24 @@ public final class DecoderScratch: @unchecked Sendable {
         ropeLocal = floats(b * c.ropeDims)
         // Widest activation row in f32 bytes bounds every quantized layout.
         quantizedBytes = b * max(c.hiddenSize, c.ffnSize, c.headCount * c.valueDim) * 4
-        quantized = Array(repeating: nil, count: 64)
         self.allocations = allocations
         byteCount = bytes
     }
 
-    /// The buffer for activations quantized to `type` (allocated on first use, at load time).
-    func buffer(for type: GGMLType) -> UnsafeMutableRawPointer {
-        if let p = quantized[Int(type.rawValue)] { return p }
+    /// The index of `type`'s buffer among the activation types in use (0, 1, ...; a new type gets the next
+    /// index and its buffer, on first use, at load time).
+    func slot(for type: GGMLType) -> Int {
+        if let i = quantizedTypes.firstIndex(of: type) { return i }
         let p = UnsafeMutableRawPointer.allocate(byteCount: quantizedBytes, alignment: 64)
         byteCount += quantizedBytes
         allocations.append(p)
-        quantized[Int(type.rawValue)] = p
-        return p
+        quantizedTypes.append(type)
+        quantized.append(p)
+        return quantized.count - 1
     }
+
+    /// The buffer for activations quantized to `type`.
+    func buffer(for type: GGMLType) -> UnsafeMutableRawPointer { quantized[slot(for: type)] }
 
     deinit {
         for p in allocations { p.deallocate() }
