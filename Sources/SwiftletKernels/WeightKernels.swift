@@ -5,7 +5,7 @@ import SwiftletCore
 ///
 /// Shapes follow ggml: a weight matrix has `rows` rows of `k` elements, stored row after row,
 /// each row `rowBytes = type.rowBytes(k)` long (k / blockSize blocks; SW_I8_ROW: a 4-byte scale and k codes). Activations are first converted to
-/// `activationType` (ggml's `vec_dot_type`: Q8_0, Q8_1, Q8_K, or F32 for float weights) with
+/// `activationType` (ggml's `vec_dot_type`: Q8_0, Q8_1, Q8_K, F32 for float weights, SW_Q16 for SW_I8_ROW) with
 /// `quantizeActivation`, then dotted against weight rows.
 public struct WeightKernels: Sendable {
     public typealias Dequantize = @Sendable (_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ k: Int) -> Void

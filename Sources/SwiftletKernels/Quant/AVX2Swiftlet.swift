@@ -1,5 +1,5 @@
 // AVX2 kernels for Swiftlet's group formats (SW_A4_G*, SW_A8_G*) against Q8_1 activations, quantized to 8 bits
-// first by `quantizeQ8AVX2` (ggml's vec_dot_type); SW_I8_ROW is weight-only, in AVX2Float.swift. A row is read
+// first by `quantizeQ8AVX2` (ggml's vec_dot_type); SW_I8_ROW's kernels are in AVX2I8Row.swift. A row is read
 // 32 weights (a chunk) at a time; a chunk's dot with its activation block is an exact int32, as in AVX2Q32.swift:
 // maddubs with the codes as the unsigned operand for 4-bit codes, the sign trick (|q| against x with q's sign) for
 // signed codes.
