@@ -1,7 +1,9 @@
 // An optimization recipe: how to quantize and/or prune a model, and which tensors each step touches.
 //   {"quantize": {"method": "hqq4", "group": 64, "filter": "projections"},
 //    "prune": {"method": "gradual", "sparsity": 0.5, "steps": 4, "filter": {"allow": [...], "deny": [...]}}}
-// `"quantize": "int8"` is short for `"quantize": {"method": "int8"}`.
+// `"quantize": "int8"` is short for `"quantize": {"method": "int8"}`. A calibration text (int8 and hqq
+// quantization, structured pruning) is `"calibration": "file.txt", "calibration_tokens": 65536` in either step.
+import Foundation
 import SwiftletCore
 
 /// A quantization method named in a recipe.
@@ -38,17 +40,37 @@ public enum PruningMethod: String, Sendable, CaseIterable {
 
 /// What to do to a model. Read from JSON with `init(json:)`, which reports every problem at once.
 public struct OptimizationRecipe: Sendable, Equatable {
+    /// A text the model runs on before a step, to measure its layers' inputs.
+    public struct Calibration: Sendable, Equatable {
+        /// The text file (a relative path in a recipe is resolved against the recipe's or manifest's folder).
+        public var path: String
+        /// How many of its tokens the model runs on (default 2048).
+        public var tokens: Int
+
+        public init(path: String, tokens: Int = 2048) {
+            self.path = path
+            self.tokens = tokens
+        }
+    }
+
     public struct Quantization: Sendable, Equatable {
         public var method: QuantizationMethod
         /// Group size of grouped methods: 32, 64 or 128 (default 64). Not used by int8.
         public var groupSize: Int
         /// Tensors to quantize (default: the built-in "projections").
         public var filter: FilterMap
+        /// int8: round with GPTQ's error feedback; hqq4/hqq8: weigh errors by activations. Not for rtn.
+        public var calibration: Calibration?
+        /// int8 with calibration: GPTQ's damping, a fraction of the mean of H's diagonal (default 0.01).
+        public var damping: Double
 
-        public init(method: QuantizationMethod, groupSize: Int = 64, filter: FilterMap) {
+        public init(method: QuantizationMethod, groupSize: Int = 64, filter: FilterMap, calibration: Calibration? = nil,
+                    damping: Double = 0.01) {
             self.method = method
             self.groupSize = groupSize
             self.filter = filter
+            self.calibration = calibration
+            self.damping = damping
         }
     }
 
@@ -64,15 +86,18 @@ public struct OptimizationRecipe: Sendable, Equatable {
         public var granularity: Int
         /// Tensors to prune (default: the built-in "gemma3").
         public var filter: FilterMap
+        /// Structured only: score MLP units by their measured contribution instead of weight norms.
+        public var calibration: Calibration?
 
         public init(method: PruningMethod, sparsity: Double, steps: Int = 4, initialSparsity: Double = 0,
-                    granularity: Int = 32, filter: FilterMap) {
+                    granularity: Int = 32, filter: FilterMap, calibration: Calibration? = nil) {
             self.method = method
             self.sparsity = sparsity
             self.steps = steps
             self.initialSparsity = initialSparsity
             self.granularity = granularity
             self.filter = filter
+            self.calibration = calibration
         }
 
         /// The sparsity to reach at each step: the cubic schedule for gradual, else just `sparsity`.
@@ -92,29 +117,33 @@ public struct OptimizationRecipe: Sendable, Equatable {
     }
 
     /// Reads a recipe object. Unknown keys are errors; every problem is listed in one RecipeError.
-    public init(json: JSONValue) throws(RecipeError) {
-        try self.init(json: json, file: nil)
+    /// Relative calibration paths are resolved against `directory` (default: the working directory), and
+    /// must name a readable file.
+    public init(json: JSONValue, relativeTo directory: String? = nil) throws(RecipeError) {
+        try self.init(json: json, file: nil, directory: directory)
     }
 
-    /// Reads a recipe from a JSON file; errors name the file.
+    /// Reads a recipe from a JSON file; errors name the file, and calibration paths are relative to its folder.
     public static func load(path: String) throws(RecipeError) -> OptimizationRecipe {
-        try OptimizationRecipe(json: RecipeReader.document(path: path), file: path)
+        try OptimizationRecipe(json: RecipeReader.document(path: path), file: path,
+                               directory: (path as NSString).deletingLastPathComponent)
     }
 
-    init(json: JSONValue, file: String?) throws(RecipeError) {
+    init(json: JSONValue, file: String?, directory: String?) throws(RecipeError) {
         var reader = RecipeReader()
         let top = reader.object(json, at: "", keys: ["quantize", "prune"])
-        let quantize = top?["quantize"].flatMap { Self.readQuantization($0, &reader) }
-        let prune = top?["prune"].flatMap { Self.readPruning($0, &reader) }
+        let quantize = top?["quantize"].flatMap { Self.readQuantization($0, directory, &reader) }
+        let prune = top?["prune"].flatMap { Self.readPruning($0, directory, &reader) }
         try reader.check(file: file)
         self.init(quantize: quantize, prune: prune)
     }
 
-    static func readQuantization(_ json: JSONValue, _ reader: inout RecipeReader) -> Quantization? {
+    static func readQuantization(_ json: JSONValue, _ directory: String?, _ reader: inout RecipeReader) -> Quantization? {
         let before = reader.problems.count
         // "quantize": "int8" is short for {"method": "int8"} (the form the deployment manifests show).
         let json: JSONValue = json.string != nil ? ["method": json] : json
-        guard let m = reader.object(json, at: "quantize", keys: ["method", "group", "filter"]) else { return nil }
+        let keys = ["method", "group", "filter", "calibration", "calibration_tokens", "damping"]
+        guard let m = reader.object(json, at: "quantize", keys: keys) else { return nil }
         let method = reader.choice(m["method"], at: "quantize.method", from: QuantizationMethod.allCases.map(\.rawValue))
             .flatMap(QuantizationMethod.init(rawValue:))
         var group = 64
@@ -126,13 +155,53 @@ public struct OptimizationRecipe: Sendable, Equatable {
             }
         }
         let filter = readFilter(m["filter"], at: "quantize.filter", default: "projections", &reader)
+        var calibration: Calibration?
+        if let method, method == .rtn4 || method == .rtn8, m["calibration"] != nil {
+            reader.fail("quantize.calibration", "\(method.rawValue) rounds to nearest and takes no calibration (int8 uses it for GPTQ, hqq4/hqq8 to weigh errors)")
+        } else {
+            calibration = readCalibration(m, at: "quantize", directory, &reader)
+        }
+        var damping = 0.01
+        if let value = m["damping"] {
+            if method != .int8 || m["calibration"] == nil {
+                reader.fail("quantize.damping", "only used by int8 with a calibration text (GPTQ)")
+            } else if let d = reader.number(value, at: "quantize.damping") {
+                if d > 0 && d.isFinite { damping = d } else { reader.fail("quantize.damping", "must be positive, got \(RecipeReader.describe(value))") }
+            }
+        }
         guard reader.problems.count == before, let method, let filter else { return nil }
-        return Quantization(method: method, groupSize: group, filter: filter)
+        return Quantization(method: method, groupSize: group, filter: filter, calibration: calibration, damping: damping)
     }
 
-    static func readPruning(_ json: JSONValue, _ reader: inout RecipeReader) -> Pruning? {
+    /// `calibration` (a readable text file) and `calibration_tokens` (>= 1, only with a file) of `object`.
+    static func readCalibration(_ object: [String: JSONValue], at step: String, _ directory: String?,
+                                _ reader: inout RecipeReader) -> Calibration? {
+        var tokens = 2048
+        if let value = object["calibration_tokens"] {
+            if object["calibration"] == nil {
+                reader.fail("\(step).calibration_tokens", "only used with \"calibration\" (a text file)")
+            } else if let n = reader.integer(value, at: "\(step).calibration_tokens") {
+                if n >= 1 { tokens = n } else { reader.fail("\(step).calibration_tokens", "must be at least 1, got \(n)") }
+            }
+        }
+        guard let value = object["calibration"] else { return nil }
+        guard let path = value.string, !path.isEmpty else {
+            reader.fail("\(step).calibration", "expected the path of a text file, got \(RecipeReader.describe(value))")
+            return nil
+        }
+        let resolved = path.hasPrefix("/") || directory == nil ? path : ((directory! as NSString).appendingPathComponent(path))
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue,
+              FileManager.default.isReadableFile(atPath: resolved) else {
+            reader.fail("\(step).calibration", "cannot read the text file \(resolved)")
+            return nil
+        }
+        return Calibration(path: resolved, tokens: tokens)
+    }
+
+    static func readPruning(_ json: JSONValue, _ directory: String?, _ reader: inout RecipeReader) -> Pruning? {
         let before = reader.problems.count
-        let keys = ["method", "sparsity", "steps", "initial_sparsity", "granularity", "filter"]
+        let keys = ["method", "sparsity", "steps", "initial_sparsity", "granularity", "filter", "calibration", "calibration_tokens"]
         guard let m = reader.object(json, at: "prune", keys: keys) else { return nil }
         let method = reader.choice(m["method"], at: "prune.method", from: PruningMethod.allCases.map(\.rawValue))
             .flatMap(PruningMethod.init(rawValue:))
@@ -170,9 +239,15 @@ public struct OptimizationRecipe: Sendable, Equatable {
             if n >= 1 { granularity = n } else { reader.fail("prune.granularity", "must be at least 1, got \(n)") }
         }
         let filter = readFilter(m["filter"], at: "prune.filter", default: "gemma3", &reader)
+        var calibration: Calibration?
+        if m["calibration"] != nil, let method, method != .structured {
+            reader.fail("prune.calibration", "only used by \"structured\" pruning (to score MLP units), not \"\(method.rawValue)\"")
+        } else {
+            calibration = readCalibration(m, at: "prune", directory, &reader)
+        }
         guard reader.problems.count == before, let method, let sparsity, let filter else { return nil }
         return Pruning(method: method, sparsity: sparsity, steps: steps, initialSparsity: initial,
-                       granularity: granularity, filter: filter)
+                       granularity: granularity, filter: filter, calibration: calibration)
     }
 
     /// A built-in map's name or an inline map; absent means the built-in `defaultName`.

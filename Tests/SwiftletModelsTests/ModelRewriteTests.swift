@@ -132,6 +132,27 @@ enum Rewrite {
         #expect(try FileManager.default.contentsOfDirectory(atPath: cache) == [(first as NSString).lastPathComponent])
     }
 
+    /// A recipe's calibration text reaches the quantizer (int8 rounds with GPTQ), and the cache key holds the
+    /// text's contents: another text makes another model.
+    @Test func aRecipesCalibrationTextIsUsedAndKeysTheCache() throws {
+        let base = Rewrite.fixtures.appendingPathComponent("qwen2-chat").path
+        let cache = try Rewrite.temporary("cache"), folder = try Rewrite.temporary("texts")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try String(repeating: "The quick brown fox jumps over the lazy dog. ", count: 20)
+            .write(toFile: folder + "/calibration.txt", atomically: true, encoding: .utf8)
+        let text = #"{"quantize": {"method": "int8", "calibration": "calibration.txt", "calibration_tokens": 96}}"#
+        let recipe = try OptimizationRecipe(json: try JSONValue.parse(text), relativeTo: folder)
+        var lines: [String] = []
+        let first = try RecipeApplication.apply(recipe, recipeText: text, to: base, cacheDirectory: cache) { lines.append($0) }
+        #expect(lines.count == 1 && lines[0].hasPrefix("quantized (int8, calibrated on 96 tokens of calibration.txt)"))
+        let metadata = try SafetensorsCheckpoint(path: first).files[0].metadata
+        #expect(metadata["swiftlet.optimization.rounding"] == "gptq" && metadata["swiftlet.optimization.calibration_tokens"] == "96")
+        try String(repeating: "Pack my box with five dozen liquor jugs. ", count: 20)
+            .write(toFile: folder + "/calibration.txt", atomically: true, encoding: .utf8)
+        let second = try RecipeApplication.apply(recipe, recipeText: text, to: base, cacheDirectory: cache) { _ in }
+        #expect(second != first)
+    }
+
     @Test func malformedRecipesListEveryProblem() throws {
         let bad = try JSONValue.parse(#"{"quantize": {"method": "int3", "group": 48}, "prune": {"sparsity": 2}}"#)
         #expect {

@@ -43,7 +43,7 @@ import SwiftletOptimize
         ]
         #expect(throws: RecipeError(problems: [
             .init(field: "lora", message: "unknown key (known keys: quantize, prune)"),
-            .init(field: "quantize.extra", message: "unknown key (known keys: method, group, filter)"),
+            .init(field: "quantize.extra", message: "unknown key (known keys: method, group, filter, calibration, calibration_tokens, damping)"),
             .init(field: "quantize.method", message: "must be one of int8, rtn4, rtn8, hqq4, hqq8, got \"hqq3\""),
             .init(field: "quantize.group", message: "must be 32, 64 or 128, got 48"),
             .init(field: "quantize.filter", message: "unknown filter map \"nope\" (built-in maps: projections, gemma3)"),
@@ -98,6 +98,58 @@ import SwiftletOptimize
         try #"{"quantize": {"method": "rtn4", "group": 33}}"#.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: RecipeError(file: path, problems: [.init(field: "quantize.group", message: "must be 32, 64 or 128, got 33")])) {
             try OptimizationRecipe.load(path: path)
+        }
+    }
+
+    /// A calibration text per step: relative paths resolved against the given folder, tokens and damping read.
+    @Test func readsCalibration() throws {
+        let folder = NSTemporaryDirectory() + "swiftlet-recipe-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "calibration text".write(toFile: folder + "/calib.txt", atomically: true, encoding: .utf8)
+        let recipe = try OptimizationRecipe(json: [
+            "quantize": ["method": "int8", "calibration": "calib.txt", "calibration_tokens": 65536, "damping": 0.02],
+            "prune": ["method": "structured", "sparsity": 0.25, "calibration": .string(folder + "/calib.txt")],
+        ], relativeTo: folder)
+        #expect(recipe.quantize?.calibration == .init(path: folder + "/calib.txt", tokens: 65536))
+        #expect(recipe.quantize?.damping == 0.02)
+        #expect(recipe.prune?.calibration == .init(path: folder + "/calib.txt", tokens: 2048))
+        let hqq = try OptimizationRecipe(json: ["quantize": ["method": "hqq4", "calibration": "calib.txt"]], relativeTo: folder)
+        #expect(hqq.quantize?.calibration?.tokens == 2048 && hqq.quantize?.damping == 0.01)
+        #expect(try OptimizationRecipe(json: ["quantize": "int8"]).quantize?.calibration == nil)
+    }
+
+    @Test func reportsCalibrationProblems() {
+        #expect(throws: RecipeError(problems: [
+            .init(field: "quantize.calibration", message: "rtn4 rounds to nearest and takes no calibration (int8 uses it for GPTQ, hqq4/hqq8 to weigh errors)"),
+            .init(field: "quantize.damping", message: "only used by int8 with a calibration text (GPTQ)"),
+            .init(field: "prune.calibration", message: "only used by \"structured\" pruning (to score MLP units), not \"magnitude\""),
+        ])) {
+            try OptimizationRecipe(json: [
+                "quantize": ["method": "rtn4", "calibration": "x.txt", "damping": 0.1],
+                "prune": ["method": "magnitude", "sparsity": 0.5, "calibration": "x.txt"],
+            ])
+        }
+        let missing = NSTemporaryDirectory() + "swiftlet-no-such-\(UUID().uuidString).txt"
+        #expect(throws: RecipeError(problems: [
+            .init(field: "quantize.calibration_tokens", message: "only used with \"calibration\" (a text file)"),
+            .init(field: "prune.calibration_tokens", message: "must be at least 1, got 0"),
+            .init(field: "prune.calibration", message: "cannot read the text file \(missing)"),
+        ])) {
+            try OptimizationRecipe(json: [
+                "quantize": ["method": "int8", "calibration_tokens": 100],
+                "prune": ["method": "structured", "sparsity": 0.25, "calibration": .string(missing), "calibration_tokens": 0],
+            ])
+        }
+        let folder = NSTemporaryDirectory()
+        #expect(throws: RecipeError(problems: [
+            .init(field: "quantize.calibration", message: "expected the path of a text file, got 5"),
+            .init(field: "prune.calibration", message: "cannot read the text file \(folder)"),
+        ])) {
+            try OptimizationRecipe(json: [
+                "quantize": ["method": "hqq8", "calibration": 5],
+                "prune": ["method": "structured", "sparsity": 0.25, "calibration": .string(folder)],
+            ])
         }
     }
 }

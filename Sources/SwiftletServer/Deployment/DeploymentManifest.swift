@@ -11,8 +11,8 @@ public struct DeploymentManifest: Sendable, Equatable {
     public let kind: DeploymentKind
     /// The model file or directory; nil serves the server's default model.
     public let model: String?
-    /// Optimization settings (`{"quantize": "int8"}`, pruning, ...), carried as written: applying them
-    /// at load time is a later issue's work.
+    /// Optimization settings (`{"quantize": "int8"}`, pruning, ...) as written; the server applies them
+    /// at load (`RecipeApplication`). Calibration paths in it are relative to the manifest's folder.
     public let recipe: JSONValue?
     /// The recipe, read and checked (every problem listed) when the manifest is read.
     public let optimization: OptimizationRecipe?
@@ -56,7 +56,8 @@ public struct DeploymentManifest: Sendable, Equatable {
             throw object.fail("recipe", "expected an object (e.g. {\"quantize\": \"int8\"}), got \(recipe.encoded)")
         }
         recipe = object.value("recipe")
-        do { optimization = try recipe.map { try OptimizationRecipe(json: $0) } } catch {
+        let folder = (file as NSString).deletingLastPathComponent
+        do { optimization = try recipe.map { try OptimizationRecipe(json: $0, relativeTo: folder.isEmpty ? nil : folder) } } catch {
             throw object.fail("recipe", "\(error)")
         }
         output = try object.choice("output", DeploymentOutput.self)
