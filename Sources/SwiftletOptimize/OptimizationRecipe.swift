@@ -1,8 +1,8 @@
 // An optimization recipe: how to quantize and/or prune a model, and which tensors each step touches.
 //   {"quantize": {"method": "hqq4", "group": 64, "filter": "projections"},
 //    "prune": {"method": "gradual", "sparsity": 0.5, "steps": 4, "filter": {"allow": [...], "deny": [...]}}}
-// `"quantize": "int8"` is short for `"quantize": {"method": "int8"}`. A calibration text (int8 and hqq
-// quantization, structured pruning) is `"calibration": "file.txt", "calibration_tokens": 65536` in either step.
+// `"quantize": "int8"` is short for `"quantize": {"method": "int8"}`. A calibration text (quantization,
+// structured pruning) is `"calibration": "file.txt", "calibration_tokens": 65536` in either step.
 import Foundation
 import SwiftletCore
 
@@ -25,6 +25,10 @@ public enum QuantizationMethod: String, Sendable, CaseIterable {
 
     /// Whether the method works in groups of a row (all but int8).
     public var isGrouped: Bool { self != .int8 }
+
+    /// Whether a calibration text makes it round with GPTQ's error feedback (int8, rtn); hqq weighs its
+    /// errors by the activations instead.
+    public var roundsWithGPTQ: Bool { self == .int8 || self == .rtn4 || self == .rtn8 }
 }
 
 /// A pruning method named in a recipe.
@@ -59,9 +63,9 @@ public struct OptimizationRecipe: Sendable, Equatable {
         public var groupSize: Int
         /// Tensors to quantize (default: the built-in "projections").
         public var filter: FilterMap
-        /// int8: round with GPTQ's error feedback; hqq4/hqq8: weigh errors by activations. Not for rtn.
+        /// int8, rtn4, rtn8: round with GPTQ's error feedback; hqq4/hqq8: weigh errors by activations.
         public var calibration: Calibration?
-        /// int8 with calibration: GPTQ's damping, a fraction of the mean of H's diagonal (default 0.01).
+        /// GPTQ (int8 or rtn with calibration): its damping, a fraction of the mean of H's diagonal (default 0.01).
         public var damping: Double
 
         public init(method: QuantizationMethod, groupSize: Int = 64, filter: FilterMap, calibration: Calibration? = nil,
@@ -155,16 +159,11 @@ public struct OptimizationRecipe: Sendable, Equatable {
             }
         }
         let filter = readFilter(m["filter"], at: "quantize.filter", default: "projections", &reader)
-        var calibration: Calibration?
-        if let method, method == .rtn4 || method == .rtn8, m["calibration"] != nil {
-            reader.fail("quantize.calibration", "\(method.rawValue) rounds to nearest and takes no calibration (int8 uses it for GPTQ, hqq4/hqq8 to weigh errors)")
-        } else {
-            calibration = readCalibration(m, at: "quantize", directory, &reader)
-        }
+        let calibration = readCalibration(m, at: "quantize", directory, &reader)
         var damping = 0.01
         if let value = m["damping"] {
-            if method != .int8 || m["calibration"] == nil {
-                reader.fail("quantize.damping", "only used by int8 with a calibration text (GPTQ)")
+            if method?.roundsWithGPTQ != true || m["calibration"] == nil {
+                reader.fail("quantize.damping", "only used by int8, rtn4 and rtn8 with a calibration text (GPTQ)")
             } else if let d = reader.number(value, at: "quantize.damping") {
                 if d > 0 && d.isFinite { damping = d } else { reader.fail("quantize.damping", "must be positive, got \(RecipeReader.describe(value))") }
             }

@@ -266,8 +266,8 @@ enum Rewrite {
         #expect(err > 0 && err < 0.6, "max relative logit error \(err)")
     }
 
-    @Test func calibrationIsForHQQAndInt8Only() throws {
-        for method in ["rtn4", "rtn8", "f16"] {
+    @Test func calibrationIsForQuantizersOnly() throws {
+        for method in ["f16", "f32"] {
             let out = try Rewrite.temporary("r")
             #expect {
                 try ModelQuantizer.run(input: Self.qwen2, output: out, method: method, calibrationText: Self.text)
@@ -315,6 +315,27 @@ enum Rewrite {
         let errGPTQ = squaredError(try Engine(path: gptq).logits(tokens: tokens, all: true))
         let errPlain = squaredError(try Engine(path: plain).logits(tokens: tokens, all: true))
         print("int8 logits on the calibration text: GPTQ squared error \(errGPTQ), round-to-nearest \(errPlain)")
+        #expect(errGPTQ > 0 && errGPTQ < errPlain)
+    }
+
+    /// rtn4 with a calibration text: the same group grid, codes from GPTQ; nearer the base on that text.
+    @Test func calibratedRtn4RoundsWithGPTQ() throws {
+        let gptq = try Rewrite.temporary("g4"), plain = try Rewrite.temporary("p4")
+        let s = try ModelQuantizer.run(input: Self.qwen2, output: gptq, method: "rtn4", groupSize: 32,
+                                       calibrationText: Self.text, calibrationTokens: 96)
+        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "rtn4 g32 gptq" })
+        #expect(try SafetensorsCheckpoint(path: gptq).files[0].metadata["swiftlet.optimization.rounding"] == "gptq")
+        _ = try ModelQuantizer.run(input: Self.qwen2, output: plain, method: "rtn4", groupSize: 32)
+        let base = try Engine(path: Self.qwen2)
+        let tokens = Array(base.tokenize(Self.text, bos: true).prefix(96))
+        let want = try base.logits(tokens: tokens, all: true)
+        func squaredError(_ path: String) throws -> Double {
+            zip(want, try Engine(path: path).logits(tokens: tokens, all: true)).reduce(0.0) { total, pair in
+                zip(pair.0, pair.1).reduce(total) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            }
+        }
+        let (errGPTQ, errPlain) = (try squaredError(gptq), try squaredError(plain))
+        print("rtn4 g32 logits on the calibration text: GPTQ squared error \(errGPTQ), round-to-nearest \(errPlain)")
         #expect(errGPTQ > 0 && errGPTQ < errPlain)
     }
 }

@@ -1,6 +1,7 @@
-// GPTQ's error feedback for int8 per channel: the factor is the upper Cholesky factor of the damped
-// inverse, diagonal inputs reduce it to round-to-nearest, and on correlated inputs it lowers the
-// layer's output error (what it minimizes) below round-to-nearest's, with the same scales.
+// GPTQ's error feedback for int8 per channel and on the group grids of rtn4/rtn8: the factor is the upper
+// Cholesky factor of the damped inverse, diagonal inputs reduce it to round-to-nearest, and on correlated
+// inputs it lowers the layer's output error (what it minimizes) below round-to-nearest's, with the same
+// scales (and mins).
 import Foundation
 import Testing
 import SwiftletCore
@@ -117,5 +118,38 @@ import SwiftletOptimize
         let w = TestWeights.gaussian(4 * 32, seed: 9)
         let f = try GPTQFactor(secondMoments: [Double](repeating: 0, count: 32 * 32), k: 32)
         #expect(try Int8ChannelQuantizer.quantize(w, rows: 4, k: 32, feedback: f) == Int8ChannelQuantizer.quantize(w, rows: 4, k: 32))
+    }
+
+    @Test(arguments: [(4, 32), (4, 64), (8, 64)])
+    func groupFeedbackKeepsTheGridAndLowersTheOutputError(bits: Int, group: Int) throws {
+        let k = 128, rows = 32, n = 4 * k
+        let x = Self.correlatedInputs(n: n, k: k, seed: 21)
+        let factor = try GPTQFactor(secondMoments: Self.secondMoments(x, n: n, k: k), k: k)
+        let pool = ThreadPool(threads: 2, spinIterations: 0)
+        for (label, w) in [("gaussian", TestWeights.gaussian(rows * k, seed: 17)), ("heavy-tailed", TestWeights.heavyTailed(rows * k, seed: 18))] {
+            let plain = try RTNQuantizer.quantize(w, rows: rows, k: k, bits: bits, groupSize: group)
+            let gptq = try plain.roundedWithFeedback(w, feedback: factor, pool: pool)
+            #expect(gptq.scales == plain.scales && gptq.mins == plain.mins, "static groups: RTN's grid")
+            #expect(gptq.codes.allSatisfy { Int($0) <= gptq.maxCode } && gptq.codes != plain.codes)
+            let e = Self.outputError(w, gptq.dequantized(), rows: rows, k: k, x, n: n)
+            let e0 = Self.outputError(w, plain.dequantized(), rows: rows, k: k, x, n: n)
+            print("GPTQ \(bits)-bit g\(group) \(label): output error \(e) vs round-to-nearest \(e0) (\(e / e0))")
+            #expect(e < 0.8 * e0, "\(label): GPTQ \(e) vs RTN \(e0)")
+        }
+    }
+
+    @Test func groupFeedbackOnDiagonalInputsIsRoundToNearest() throws {
+        let rows = 8, k = 128
+        let w = TestWeights.heavyTailed(rows * k, seed: 25)
+        var h = [Double](repeating: 0, count: k * k)
+        for j in 0..<k { h[j * k + j] = Double(1 + j % 3) }
+        let plain = try RTNQuantizer.quantize(w, rows: rows, k: k, bits: 4, groupSize: 32)
+        #expect(try plain.roundedWithFeedback(w, feedback: GPTQFactor(secondMoments: h, k: k)) == plain)
+        #expect(throws: QuantizationError("GPTQ's factor is for 64 input columns, the rows hold 128")) {
+            try plain.roundedWithFeedback(w, feedback: GPTQFactor(secondMoments: [Double](repeating: 0, count: 64 * 64), k: 64))
+        }
+        #expect(throws: QuantizationError("expected 8 x 128 = 1024 values, got 1023")) {
+            try plain.roundedWithFeedback(Array(w.dropLast()), feedback: GPTQFactor(secondMoments: h, k: k))
+        }
     }
 }

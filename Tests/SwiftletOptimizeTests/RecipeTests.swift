@@ -121,14 +121,18 @@ import SwiftletOptimize
 
     @Test func reportsCalibrationProblems() {
         #expect(throws: RecipeError(problems: [
-            .init(field: "quantize.calibration", message: "rtn4 rounds to nearest and takes no calibration (int8 uses it for GPTQ, hqq4/hqq8 to weigh errors)"),
-            .init(field: "quantize.damping", message: "only used by int8 with a calibration text (GPTQ)"),
+            .init(field: "quantize.damping", message: "only used by int8, rtn4 and rtn8 with a calibration text (GPTQ)"),
             .init(field: "prune.calibration", message: "only used by \"structured\" pruning (to score MLP units), not \"magnitude\""),
         ])) {
             try OptimizationRecipe(json: [
-                "quantize": ["method": "rtn4", "calibration": "x.txt", "damping": 0.1],
+                "quantize": ["method": "hqq4", "damping": 0.1],
                 "prune": ["method": "magnitude", "sparsity": 0.5, "calibration": "x.txt"],
             ])
+        }
+        #expect(throws: RecipeError(problems: [
+            .init(field: "quantize.damping", message: "must be positive, got -0.5"),
+        ])) {
+            try OptimizationRecipe(json: ["quantize": ["method": "rtn4", "calibration": .string(#filePath), "damping": -0.5]])
         }
         let missing = NSTemporaryDirectory() + "swiftlet-no-such-\(UUID().uuidString).txt"
         #expect(throws: RecipeError(problems: [

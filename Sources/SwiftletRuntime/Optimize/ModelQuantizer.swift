@@ -14,10 +14,10 @@ public enum ModelQuantizer {
 
     /// Quantizes `input` into `output`. `llamaCompatible` stores int8 as Q8_0 and 4-bit group-32
     /// results as Q4_1 (GGUF only), so llama.cpp reads the file too.
-    /// - calibrationText: hqq and int8: the model runs on its first `calibrationTokens` tokens. hqq weighs
+    /// - calibrationText: hqq, int8 and rtn: the model runs on its first `calibrationTokens` tokens. hqq weighs
     ///   each weight's error by its input channel's mean x_j^2 (`HQQQuantizer`'s channel weights, used as
-    ///   `hqqWeighting` says); int8 rounds with GPTQ's error feedback from each input's E[x xᵀ]
-    ///   (`GPTQFactor`). Weights no observed input feeds are quantized without.
+    ///   `hqqWeighting` says); int8 and rtn round with GPTQ's error feedback from each input's E[x xᵀ]
+    ///   (`GPTQFactor`; rtn on its min-max group grid). Weights no observed input feeds are quantized without.
     public static func run(input: String, output: String, method: String, groupSize: Int = 64,
                            filter: FilterMap? = nil, llamaCompatible: Bool = false, threads: Int? = nil,
                            calibrationText: String? = nil, calibrationTokens: Int = 2048,
@@ -27,9 +27,10 @@ public enum ModelQuantizer {
         guard methods.contains(method) else {
             throw RuntimeError("unknown method '\(method)' (methods: \(methods.joined(separator: ", ")))")
         }
-        let gptq = method == QuantizationMethod.int8.rawValue
+        // With a calibration text, int8 and rtn round with GPTQ's error feedback; hqq weighs its errors.
+        let gptq = QuantizationMethod(rawValue: method)?.roundsWithGPTQ == true
         if calibrationText != nil && method != "hqq4" && method != "hqq8" && !gptq {
-            throw RuntimeError("--calibration weighs HQQ's per-group error by activations (hqq4, hqq8) or rounds int8 with GPTQ's error feedback; it does not apply to \(method)")
+            throw RuntimeError("--calibration weighs HQQ's per-group error by activations (hqq4, hqq8) or rounds int8, rtn4 and rtn8 with GPTQ's error feedback; it does not apply to \(method)")
         }
         guard GroupQuantized.groupSizes.contains(groupSize) else {
             throw RuntimeError("--group must be one of \(GroupQuantized.groupSizes.map(String.init).joined(separator: ", ")), got \(groupSize)")
@@ -94,7 +95,7 @@ public enum ModelQuantizer {
     }
 
     /// `channelWeights`: hqq's per-input-channel weights for this tensor (from calibration), if any;
-    /// `feedback`: int8's GPTQ factor for this tensor's inputs, if any (asked for when the tensor is written).
+    /// `feedback`: int8's and rtn's GPTQ factor for this tensor's inputs, if any (asked for when the tensor is written).
     static func planTensor(_ t: SourceTensor, method: String, groupSize: Int, filter: FilterMap, compatible: Bool,
                            folder: Bool, hqq: HQQParameters = HQQParameters(), channelWeights: [Float]? = nil,
                            feedback: (() throws -> GPTQFactor)? = nil, pool: ThreadPool) throws -> PlannedTensor {
@@ -130,7 +131,8 @@ public enum ModelQuantizer {
                 }
                 type = g
             }
-            action = "\(method) g\(groupSize)" + (channelWeights != nil ? " calibrated" : "") + (compatible ? " as Q4_1" : "")
+            action = "\(method) g\(groupSize)" + (channelWeights != nil ? " calibrated" : "") + (feedback != nil ? " gptq" : "")
+                + (compatible ? " as Q4_1" : "")
         }
         return PlannedTensor(name: t.name, dims: t.dims, type: type, action: action) {
             let values = try TensorFloats.read(t)
@@ -169,7 +171,9 @@ public enum ModelQuantizer {
         case .hqq4, .hqq8:
             g = try HQQQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, parameters: hqq,
                                           channelWeights: channelWeights, pool: pool)
-        default: g = try RTNQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, pool: pool)
+        default:
+            let rtn = try RTNQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, pool: pool)
+            g = try feedback.map { try rtn.roundedWithFeedback(values, feedback: $0, pool: pool) } ?? rtn
         }
         let packAs: GGMLType = type == .q4_1 ? .swA4G32 : type   // byte for byte the same layout
         let groups = k / groupSize
