@@ -26,9 +26,8 @@ public enum QuantizationMethod: String, Sendable, CaseIterable {
     /// Whether the method works in groups of a row (all but int8).
     public var isGrouped: Bool { self != .int8 }
 
-    /// Whether a calibration text makes it round with GPTQ's error feedback (int8, rtn); hqq weighs its
-    /// errors by the activations instead.
-    public var roundsWithGPTQ: Bool { self == .int8 || self == .rtn4 || self == .rtn8 }
+    /// Whether a calibration text also weighs its grid by the activations (hqq), on top of GPTQ's rounding.
+    public var weighsGridByActivations: Bool { self == .hqq4 || self == .hqq8 }
 }
 
 /// A pruning method named in a recipe.
@@ -63,9 +62,9 @@ public struct OptimizationRecipe: Sendable, Equatable {
         public var groupSize: Int
         /// Tensors to quantize (default: the built-in "projections").
         public var filter: FilterMap
-        /// int8, rtn4, rtn8: round with GPTQ's error feedback; hqq4/hqq8: weigh errors by activations.
+        /// Codes rounded with GPTQ's error feedback; hqq4/hqq8 also weigh their grid by activations.
         public var calibration: Calibration?
-        /// GPTQ (int8 or rtn with calibration): its damping, a fraction of the mean of H's diagonal (default 0.01).
+        /// With calibration: GPTQ's damping, a fraction of the mean of H's diagonal (default 0.01).
         public var damping: Double
 
         public init(method: QuantizationMethod, groupSize: Int = 64, filter: FilterMap, calibration: Calibration? = nil,
@@ -162,8 +161,8 @@ public struct OptimizationRecipe: Sendable, Equatable {
         let calibration = readCalibration(m, at: "quantize", directory, &reader)
         var damping = 0.01
         if let value = m["damping"] {
-            if method?.roundsWithGPTQ != true || m["calibration"] == nil {
-                reader.fail("quantize.damping", "only used by int8, rtn4 and rtn8 with a calibration text (GPTQ)")
+            if m["calibration"] == nil {
+                reader.fail("quantize.damping", "only used with a calibration text (GPTQ's damping)")
             } else if let d = reader.number(value, at: "quantize.damping") {
                 if d > 0 && d.isFinite { damping = d } else { reader.fail("quantize.damping", "must be positive, got \(RecipeReader.describe(value))") }
             }

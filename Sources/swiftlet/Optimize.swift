@@ -59,12 +59,12 @@ struct Quantize: ParsableCommand {
     @Option(help: "Which tensors: a built-in filter map (projections, gemma3) or a JSON file; default projections.") var filter: String?
     @Flag(help: "Store int8 as Q8_0 and 4-bit group-32 as Q4_1, so llama.cpp reads the file too.") var llamaCompatible = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
-    @Option(help: "A text file to calibrate on: hqq4/hqq8 weigh each weight's error by its input channel's mean square; int8, rtn4 and rtn8 round with GPTQ's error feedback.")
+    @Option(help: "A text file to calibrate on: every method rounds with GPTQ's error feedback; hqq4/hqq8 also weigh their grid by the input channels' mean squares.")
     var calibration: String?
     @Option(help: "Tokens of --calibration to run.") var calibrationTokens = 2048
     @Flag(help: "hqq with --calibration: weigh only the choice between the solver's zero-point and RTN's, not the solver.")
     var acceptanceOnly = false
-    @Option(help: "int8/rtn with --calibration: GPTQ's damping, as a fraction of the mean input energy added to H's diagonal.")
+    @Option(help: "With --calibration: GPTQ's damping, as a fraction of the mean input energy added to H's diagonal.")
     var damping: Double = 0.01
     @Flag(help: "Print the summary as JSON.") var json = false
 

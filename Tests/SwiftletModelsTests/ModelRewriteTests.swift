@@ -257,11 +257,15 @@ enum Rewrite {
         let out = try Rewrite.temporary("c")
         let s = try ModelQuantizer.run(input: Self.qwen2, output: out, method: "hqq4", groupSize: 32, calibrationText: Self.text,
                                        calibrationTokens: 64, hqqWeighting: weighting)
-        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "hqq4 g32 calibrated" })
-        let c = try SafetensorsCheckpoint(path: out)
-        #expect(c.files[0].metadata["swiftlet.optimization.calibration_tokens"] == "64")
-        let want = try Engine(path: Self.qwen2).logits(tokens: Rewrite.tokens, all: true)
-        let got = try Engine(path: out).logits(tokens: Rewrite.tokens, all: true)
+        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "hqq4 g32 calibrated gptq" })
+        let metadata = try SafetensorsCheckpoint(path: out).files[0].metadata
+        #expect(metadata["swiftlet.optimization.calibration_tokens"] == "64" && metadata["swiftlet.optimization.rounding"] == "gptq")
+        #expect(metadata["swiftlet.optimization.hqq_weighting"] == (weighting == .solver ? "solver" : "acceptance"))
+        // On the text it was calibrated on (64 tokens fit a tiny random model's inputs, not others).
+        let base = try Engine(path: Self.qwen2)
+        let tokens = Array(base.tokenize(Self.text, bos: true).prefix(64))
+        let want = try base.logits(tokens: tokens, all: true)
+        let got = try Engine(path: out).logits(tokens: tokens, all: true)
         let err = Rewrite.maxRelativeError(want, got)
         #expect(err > 0 && err < 0.6, "max relative logit error \(err)")
     }

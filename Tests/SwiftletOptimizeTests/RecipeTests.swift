@@ -121,7 +121,7 @@ import SwiftletOptimize
 
     @Test func reportsCalibrationProblems() {
         #expect(throws: RecipeError(problems: [
-            .init(field: "quantize.damping", message: "only used by int8, rtn4 and rtn8 with a calibration text (GPTQ)"),
+            .init(field: "quantize.damping", message: "only used with a calibration text (GPTQ's damping)"),
             .init(field: "prune.calibration", message: "only used by \"structured\" pruning (to score MLP units), not \"magnitude\""),
         ])) {
             try OptimizationRecipe(json: [

@@ -14,10 +14,11 @@ public enum ModelQuantizer {
 
     /// Quantizes `input` into `output`. `llamaCompatible` stores int8 as Q8_0 and 4-bit group-32
     /// results as Q4_1 (GGUF only), so llama.cpp reads the file too.
-    /// - calibrationText: hqq, int8 and rtn: the model runs on its first `calibrationTokens` tokens. hqq weighs
-    ///   each weight's error by its input channel's mean x_j^2 (`HQQQuantizer`'s channel weights, used as
-    ///   `hqqWeighting` says); int8 and rtn round with GPTQ's error feedback from each input's E[x xᵀ]
-    ///   (`GPTQFactor`; rtn on its min-max group grid). Weights no observed input feeds are quantized without.
+    /// - calibrationText: the model runs on its first `calibrationTokens` tokens. Every method then rounds its
+    ///   codes with GPTQ's error feedback from each input's E[x xᵀ] (`GPTQFactor`), on its own grid (int8's
+    ///   row scales, rtn's min-max groups, hqq's groups); hqq first weighs each weight's error by its input
+    ///   channel's mean x_j^2 when it fits that grid (`HQQQuantizer`'s channel weights, used as
+    ///   `hqqWeighting` says). Weights no observed input feeds are quantized without.
     public static func run(input: String, output: String, method: String, groupSize: Int = 64,
                            filter: FilterMap? = nil, llamaCompatible: Bool = false, threads: Int? = nil,
                            calibrationText: String? = nil, calibrationTokens: Int = 2048,
@@ -27,10 +28,10 @@ public enum ModelQuantizer {
         guard methods.contains(method) else {
             throw RuntimeError("unknown method '\(method)' (methods: \(methods.joined(separator: ", ")))")
         }
-        // With a calibration text, int8 and rtn round with GPTQ's error feedback; hqq weighs its errors.
-        let gptq = QuantizationMethod(rawValue: method)?.roundsWithGPTQ == true
-        if calibrationText != nil && method != "hqq4" && method != "hqq8" && !gptq {
-            throw RuntimeError("--calibration weighs HQQ's per-group error by activations (hqq4, hqq8) or rounds int8, rtn4 and rtn8 with GPTQ's error feedback; it does not apply to \(method)")
+        // With a calibration text every method rounds with GPTQ's error feedback; hqq also weighs its grid.
+        let quantizer = QuantizationMethod(rawValue: method)
+        if calibrationText != nil && quantizer == nil {
+            throw RuntimeError("--calibration rounds a quantizer's codes with GPTQ's error feedback (and weighs hqq's grid by activations); it does not apply to \(method)")
         }
         guard GroupQuantized.groupSizes.contains(groupSize) else {
             throw RuntimeError("--group must be one of \(GroupQuantized.groupSizes.map(String.init).joined(separator: ", ")), got \(groupSize)")
@@ -40,14 +41,14 @@ public enum ModelQuantizer {
         let pool = ThreadPool(threads: threads ?? ThreadPool.coreCount, spinIterations: 0)
         let filter = try filter ?? FilterMap.named("projections")
         let statistics = try calibrationText.map {
-            try LinearInputStatistics(model: input, text: $0, tokens: calibrationTokens, secondMoments: gptq)
+            try LinearInputStatistics(model: input, text: $0, tokens: calibrationTokens, secondMoments: true)
         }
         let factors = GPTQFactors(statistics, damping: gptqDamping)
         var plan: [PlannedTensor] = []
         for name in source.names {
             let t = try source.tensor(name)
             var channelWeights: [Float]?
-            if !gptq, let means = statistics?.meanSquare(readBy: name), filter.selects(name, dims: t.dims) {
+            if quantizer?.weighsGridByActivations == true, let means = statistics?.meanSquare(readBy: name), filter.selects(name, dims: t.dims) {
                 guard means.count == t.dims.first else {
                     throw RuntimeError("calibration saw \(means.count) input channels for \(name), whose rows hold \(t.dims.first ?? 0)")
                 }
@@ -61,8 +62,10 @@ public enum ModelQuantizer {
         var notes: [(String, String)] = [("swiftlet.optimization.method", method), ("swiftlet.optimization.source", input)]
         if let statistics {
             notes.append(("swiftlet.optimization.calibration_tokens", String(statistics.tokens)))
-            notes += gptq ? [("swiftlet.optimization.rounding", "gptq"), ("swiftlet.optimization.gptq_damping", String(gptqDamping))]
-                          : [("swiftlet.optimization.hqq_weighting", hqqWeighting == .solver ? "solver" : "acceptance")]
+            notes += [("swiftlet.optimization.rounding", "gptq"), ("swiftlet.optimization.gptq_damping", String(gptqDamping))]
+            if quantizer?.weighsGridByActivations == true {
+                notes.append(("swiftlet.optimization.hqq_weighting", hqqWeighting == .solver ? "solver" : "acceptance"))
+            }
         }
         if let q = QuantizationMethod(rawValue: method) {
             if q.isGrouped { notes.append(("swiftlet.optimization.group_size", String(groupSize))) }
@@ -95,7 +98,7 @@ public enum ModelQuantizer {
     }
 
     /// `channelWeights`: hqq's per-input-channel weights for this tensor (from calibration), if any;
-    /// `feedback`: int8's and rtn's GPTQ factor for this tensor's inputs, if any (asked for when the tensor is written).
+    /// `feedback`: the GPTQ factor of this tensor's inputs, if any (asked for when the tensor is written).
     static func planTensor(_ t: SourceTensor, method: String, groupSize: Int, filter: FilterMap, compatible: Bool,
                            folder: Bool, hqq: HQQParameters = HQQParameters(), channelWeights: [Float]? = nil,
                            feedback: (() throws -> GPTQFactor)? = nil, pool: ThreadPool) throws -> PlannedTensor {
@@ -166,15 +169,15 @@ public enum ModelQuantizer {
             }
             return out
         }
-        let g: GroupQuantized
+        var g: GroupQuantized
         switch method {
         case .hqq4, .hqq8:
             g = try HQQQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, parameters: hqq,
                                           channelWeights: channelWeights, pool: pool)
-        default:
-            let rtn = try RTNQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, pool: pool)
-            g = try feedback.map { try rtn.roundedWithFeedback(values, feedback: $0, pool: pool) } ?? rtn
+        default: g = try RTNQuantizer.quantize(values, rows: rows, k: k, bits: method.bits, groupSize: groupSize, pool: pool)
         }
+        // GPTQ keeps the grid (static groups) and chooses the codes again.
+        if let feedback { g = try g.roundedWithFeedback(values, feedback: feedback, pool: pool) }
         let packAs: GGMLType = type == .q4_1 ? .swA4G32 : type   // byte for byte the same layout
         let groups = k / groupSize
         g.codes.withUnsafeBufferPointer { codes in
