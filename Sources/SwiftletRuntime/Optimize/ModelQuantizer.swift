@@ -67,7 +67,7 @@ public enum ModelQuantizer {
                 notes.append(("swiftlet.optimization.hqq_weighting", hqqWeighting == .solver ? "solver" : "acceptance"))
             }
         }
-        if let q = QuantizationMethod(rawValue: method) {
+        if let q = quantizer {
             if q.isGrouped { notes.append(("swiftlet.optimization.group_size", String(groupSize))) }
             notes.append(("swiftlet.optimization.filter", filter.json.encoded))
         }
