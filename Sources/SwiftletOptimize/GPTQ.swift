@@ -77,6 +77,20 @@ public struct GPTQFactor: Sendable {
         for i in 0..<k { w[order[i]] = scratch[i] }
     }
 
+    /// Rounds `rows` rows of k values at `w` (left as they are) with `roundRow`, split across the pool's
+    /// threads: `round(r, j, v)` rounds row r's column j and returns the value its code stands for.
+    public func roundRows(_ w: UnsafePointer<Float>, rows: Int, pool: ThreadPool?,
+                          _ round: (_ row: Int, _ column: Int, _ value: Float) -> Float) {
+        forEachChunk(rows, pool: pool) { range in
+            let row = UnsafeMutablePointer<Float>.allocate(capacity: 2 * k)   // working row, scratch
+            defer { row.deallocate() }
+            for r in range {
+                row.update(from: w + r * k, count: k)
+                roundRow(row, scratch: row + k) { j, v in round(r, j, v) }
+            }
+        }
+    }
+
     /// In place, the lower triangle of `a` becomes L with a = L Lᵀ (the upper triangle is left as it was).
     static func choleskyLower(_ a: inout [Double], _ k: Int) throws {
         try a.withUnsafeMutableBufferPointer { a in

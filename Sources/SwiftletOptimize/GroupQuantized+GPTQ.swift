@@ -16,22 +16,15 @@ extension GroupQuantized {
         let (scales, mins) = (scales, mins)
         weights.withUnsafeBufferPointer { w in
             codes.withUnsafeMutableBufferPointer { c in
-                let (w, c) = (w.baseAddress!, c.baseAddress!)
-                forEachChunk(rows, pool: pool) { range in
-                    let row = UnsafeMutablePointer<Float>.allocate(capacity: 2 * k)   // working row, scratch
-                    defer { row.deallocate() }
-                    for r in range {
-                        row.update(from: w + r * k, count: k)
-                        feedback.roundRow(row, scratch: row + k) { j, v in
-                            let g = r * groupsPerRow + j / groupSize
-                            let scale = scales[g], min = mins[g]
-                            guard scale > 0 else { c[r * k + j] = 0; return min }       // a constant group
-                            let q = ((v - min) / scale).rounded(.toNearestOrEven)
-                            let code = q >= 0 ? Swift.min(q, top) : 0                   // NaN gives 0
-                            c[r * k + j] = UInt8(code)
-                            return scale * code + min
-                        }
-                    }
+                let c = c.baseAddress!
+                feedback.roundRows(w.baseAddress!, rows: rows, pool: pool) { r, j, v in
+                    let g = r * groupsPerRow + j / groupSize
+                    let scale = scales[g], min = mins[g]
+                    guard scale > 0 else { c[r * k + j] = 0; return min }       // a constant group
+                    let q = ((v - min) / scale).rounded(.toNearestOrEven)
+                    let code = q >= 0 ? Swift.min(q, top) : 0                   // NaN gives 0
+                    c[r * k + j] = UInt8(code)
+                    return scale * code + min
                 }
             }
         }

@@ -23,34 +23,30 @@ public enum Int8ChannelQuantizer {
                 scales.withUnsafeMutableBufferPointer { s in
                     let (w, c, s) = (w.baseAddress!, c.baseAddress!, s.baseAddress!)
                     forEachChunk(rows, pool: pool) { range in
-                        // GPTQ's working row and its scratch (none without feedback).
-                        let row = UnsafeMutablePointer<Float>.allocate(capacity: feedback == nil ? 0 : 2 * k)
-                        defer { row.deallocate() }
                         for r in range {
                             let x = w + r * k, q = c + r * k
                             var amax: Float = 0
                             for j in 0..<k { amax = Swift.max(amax, abs(x[j])) }
-                            let scale = amax / 127
-                            s[r] = scale
-                            guard scale > 0 else { continue }
-                            let code = { (v: Float) -> Int8 in
-                                let v = (v / scale).rounded(.toNearestOrEven)
-                                return v.isNaN ? 0 : Int8(Swift.min(Swift.max(v, -127), 127))
-                            }
-                            guard let feedback else {
-                                for j in 0..<k { q[j] = code(x[j]) }
-                                continue
-                            }
-                            row.update(from: x, count: k)
-                            feedback.roundRow(row, scratch: row + k) { j, v in
-                                q[j] = code(v)
-                                return Float(q[j]) * scale
-                            }
+                            s[r] = amax / 127
+                            guard feedback == nil, s[r] > 0 else { continue }
+                            for j in 0..<k { q[j] = code(x[j], s[r]) }
                         }
+                    }
+                    // GPTQ: the same scales, codes chosen column by column (a row of scale 0 keeps its zeros).
+                    feedback?.roundRows(w, rows: rows, pool: pool) { r, j, v in
+                        guard s[r] > 0 else { return v }
+                        c[r * k + j] = code(v, s[r])
+                        return Float(c[r * k + j]) * s[r]
                     }
                 }
             }
         }
         return ChannelQuantized(rows: rows, k: k, codes: codes, scales: scales)
+    }
+
+    /// clamp(round(v / scale), -127, 127); NaN gives 0.
+    @inline(__always) static func code(_ v: Float, _ scale: Float) -> Int8 {
+        let q = (v / scale).rounded(.toNearestOrEven)
+        return q.isNaN ? 0 : Int8(Swift.min(Swift.max(q, -127), 127))
     }
 }

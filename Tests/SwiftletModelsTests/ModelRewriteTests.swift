@@ -297,39 +297,18 @@ enum Rewrite {
         #expect(try LinearInputStatistics(model: Self.qwen2, text: Self.text, tokens: 100).secondMoments(readBy: "model.layers.0.mlp.down_proj.weight") == nil)
     }
 
-    @Test func calibratedInt8RoundsWithGPTQ() throws {
+    /// A calibration text makes int8 and rtn4 choose their codes with GPTQ on their own grid. GPTQ lowers each
+    /// layer's output error on the calibration inputs, so the logits of the calibration text itself end nearer
+    /// the base's than round-to-nearest's do.
+    @Test(arguments: [("int8", 64, "int8 per channel gptq"), ("rtn4", 32, "rtn4 g32 gptq")])
+    func calibratedQuantizersRoundWithGPTQ(method: String, group: Int, action: String) throws {
         let gptq = try Rewrite.temporary("g"), plain = try Rewrite.temporary("p")
-        let s = try ModelQuantizer.run(input: Self.qwen2, output: gptq, method: "int8", calibrationText: Self.text, calibrationTokens: 96)
-        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "int8 per channel gptq" })
+        let s = try ModelQuantizer.run(input: Self.qwen2, output: gptq, method: method, groupSize: group,
+                                       calibrationText: Self.text, calibrationTokens: 96)
+        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == action })
         let metadata = try SafetensorsCheckpoint(path: gptq).files[0].metadata
         #expect(metadata["swiftlet.optimization.rounding"] == "gptq" && metadata["swiftlet.optimization.calibration_tokens"] == "96")
-        _ = try ModelQuantizer.run(input: Self.qwen2, output: plain, method: "int8")
-        // GPTQ lowers each layer's output error on the calibration inputs, so the logits of the calibration
-        // text itself end nearer the base's than round-to-nearest's do.
-        let base = try Engine(path: Self.qwen2)
-        let tokens = Array(base.tokenize(Self.text, bos: true).prefix(96))
-        let want = try base.logits(tokens: tokens, all: true)
-        func squaredError(_ got: [[Float]]) -> Double {
-            var total = 0.0
-            for (a, b) in zip(want, got) {
-                for (u, v) in zip(a, b) { total += Double(u - v) * Double(u - v) }
-            }
-            return total
-        }
-        let errGPTQ = squaredError(try Engine(path: gptq).logits(tokens: tokens, all: true))
-        let errPlain = squaredError(try Engine(path: plain).logits(tokens: tokens, all: true))
-        print("int8 logits on the calibration text: GPTQ squared error \(errGPTQ), round-to-nearest \(errPlain)")
-        #expect(errGPTQ > 0 && errGPTQ < errPlain)
-    }
-
-    /// rtn4 with a calibration text: the same group grid, codes from GPTQ; nearer the base on that text.
-    @Test func calibratedRtn4RoundsWithGPTQ() throws {
-        let gptq = try Rewrite.temporary("g4"), plain = try Rewrite.temporary("p4")
-        let s = try ModelQuantizer.run(input: Self.qwen2, output: gptq, method: "rtn4", groupSize: 32,
-                                       calibrationText: Self.text, calibrationTokens: 96)
-        #expect(s.changed.count == 14 && s.changed.allSatisfy { $0.1 == "rtn4 g32 gptq" })
-        #expect(try SafetensorsCheckpoint(path: gptq).files[0].metadata["swiftlet.optimization.rounding"] == "gptq")
-        _ = try ModelQuantizer.run(input: Self.qwen2, output: plain, method: "rtn4", groupSize: 32)
+        _ = try ModelQuantizer.run(input: Self.qwen2, output: plain, method: method, groupSize: group)
         let base = try Engine(path: Self.qwen2)
         let tokens = Array(base.tokenize(Self.text, bos: true).prefix(96))
         let want = try base.logits(tokens: tokens, all: true)
@@ -339,7 +318,7 @@ enum Rewrite {
             }
         }
         let (errGPTQ, errPlain) = (try squaredError(gptq), try squaredError(plain))
-        print("rtn4 g32 logits on the calibration text: GPTQ squared error \(errGPTQ), round-to-nearest \(errPlain)")
+        print("\(action) logits on the calibration text: GPTQ squared error \(errGPTQ), round-to-nearest \(errPlain)")
         #expect(errGPTQ > 0 && errGPTQ < errPlain)
     }
 }

@@ -61,15 +61,11 @@ enum SWKernels<F: SWFormat> {
     static var actBytes: Int { 36 }
     static var actQs: Int { 4 }
 
-    /// Chunks per group and bytes per group (header and codes) in rows of nb chunks.
-    @inline(__always) static func groupShape(_ nb: Int) -> (chunks: Int, bytes: Int) {
-        (F.groupChunks, 4 + F.groupChunks * F.chunkBytes)
-    }
+    /// Bytes of one group: the 4-byte header (f16 d, m), then its chunks' codes.
+    static var groupBytes: Int { 4 + F.groupChunks * F.chunkBytes }
 
-    @inline(__always) static func rowBytes(_ nb: Int) -> Int {
-        let (chunks, bytes) = groupShape(nb)
-        return nb / chunks * bytes
-    }
+    /// Bytes of a row of nb chunks.
+    @inline(__always) static func rowBytes(_ nb: Int) -> Int { nb / F.groupChunks * groupBytes }
 
     /// (d, s) of an activation block.
     @inline(__always) static func activationScales(_ xb: UnsafeRawPointer) -> (Float, Float) {
@@ -162,7 +158,7 @@ enum SWKernels<F: SWFormat> {
     static func rowsTile<R: TileSize>(_: R.Type, _ w: UnsafeRawPointer, _ rowStride: Int, _ nb: Int,
                                       _ x: UnsafeRawPointer, _ xs: UnsafePointer<Float>,
                                       _ xc: UnsafePointer<Int32>) -> SIMD4<Float> {
-        let (chunks, groupBytes) = groupShape(nb)
+        let (chunks, groupBytes) = (F.groupChunks, Self.groupBytes)
         var acc = SIMD4<Float>(), m = SIMD4<Float>()
         var acc1: Float = 0, m1: Float = 0
         var g = w, xb = x, s = xs, corr = xc
@@ -201,7 +197,7 @@ enum SWKernels<F: SWFormat> {
     static func colsTile<C: TileSize>(_: C.Type, _ w: UnsafeRawPointer, _ nb: Int, _ x: UnsafeRawPointer,
                                       _ xStride: Int, _ xs: UnsafePointer<Float>, _ xc: UnsafePointer<Int32>) -> SIMD8<Float> {
         let cols = C.n
-        let (chunks, groupBytes) = groupShape(nb)
+        let (chunks, groupBytes) = (F.groupChunks, Self.groupBytes)
         var acc = SIMD8<Float>(), m = SIMD8<Float>()
         var g = w, s = xs, sv = xs + 8 * nb, corr = xc
         var o = 0
